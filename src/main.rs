@@ -1,0 +1,155 @@
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use debrief::cmd::{
+    self, check::CheckOptions, new::NewOptions, parse_date_arg, Outcome, Workspace,
+};
+use debrief::config::ConfigErrors;
+use debrief::diagnostic::Counts;
+use debrief::report::{self, Format, Summary};
+
+/// Incident postmortems as code: check, sign off and publish a git repository of postmortems.
+#[derive(Parser)]
+#[command(name = "debrief", version, about, long_about = None)]
+struct Cli {
+    /// Run as if started in DIR (like `git -C`).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up a postmortem repository: debrief.toml, an example, a CI workflow.
+    Init {
+        /// Folder to initialise (default: the current folder).
+        dir: Option<PathBuf>,
+    },
+    /// Start a new postmortem as a scaffolded draft.
+    New {
+        /// What happened, in a few words.
+        title: String,
+        /// Severity (default: the least severe configured).
+        #[arg(long)]
+        severity: Option<String>,
+        /// Owner handle (default: the person whose email is your git user.email).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Postmortem id (default: the file name, <date>-<slug>).
+        #[arg(long)]
+        id: Option<String>,
+        /// Incident date for the file name (default: today).
+        #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+    },
+    /// Validate every postmortem against the workflow (the CI gate).
+    Check {
+        /// Only report on these files or folders (all are still loaded).
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Judge due dates as of this day instead of today.
+        #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
+        /// Fail (exit 1) on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+}
+
+fn color_enabled() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    let dir = match cli.dir {
+        Some(dir) => dir,
+        None => std::env::current_dir()?,
+    };
+    match cli.command {
+        Command::Init { dir: target } => {
+            let target = target.map_or_else(|| dir.clone(), |t| dir.join(t));
+            let written = cmd::init::run(&target)?;
+            for path in &written {
+                println!("created {}", path.display());
+            }
+            println!("next: edit debrief.toml ([people]), then `debrief new \"Title\"` and `debrief check`");
+            Ok(Outcome::Clean)
+        }
+        Command::New {
+            title,
+            severity,
+            owner,
+            id,
+            date,
+        } => {
+            let ws = Workspace::open(&dir)?;
+            let path = cmd::new::run(
+                &ws,
+                &NewOptions {
+                    title,
+                    severity,
+                    owner,
+                    id,
+                    date,
+                },
+            )?;
+            let rel = debrief::content::relative_name(&ws.config.root, &path);
+            println!("created {}", ws.display(&rel));
+            Ok(Outcome::Clean)
+        }
+        Command::Check {
+            paths,
+            format,
+            today,
+            deny_warnings,
+        } => {
+            let ws = Workspace::open(&dir)?;
+            let opts = CheckOptions {
+                paths,
+                format,
+                today,
+                deny_warnings,
+                color: format == Format::Human && color_enabled(),
+            };
+            cmd::check::run(&ws, &opts)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(error) => {
+            if let Some(ConfigErrors(found)) = error.downcast_ref::<ConfigErrors>() {
+                let summary = Summary {
+                    checked: 0,
+                    counts: Counts::of(found),
+                };
+                let text = report::human(found, &summary, std::io::stderr().is_terminal());
+                let text = text
+                    .lines()
+                    .filter(|l| !l.starts_with("checked "))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                eprintln!("{text}");
+                eprintln!(
+                    "error: debrief.toml has {} problem(s); nothing was checked",
+                    found.len()
+                );
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,857 @@
+//! The rule catalogue applied: pure functions from postmortems (+ config, + today) to
+//! findings. Nothing here prints, exits or touches files.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::config::{is_handle, Config, FieldKind, RuleSetting};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::model::{format_duration, CustomValue, ItemStatus, Postmortem, Status, Text};
+use crate::rules::{self, LevelPolicy};
+use crate::schema::is_http_url;
+use crate::tree::{did_you_mean, Pos};
+
+/// Runs every rule over every postmortem. Per-file rules run in parallel; the cross-file
+/// ones (duplicate ids, `related`) use one index, so the whole run stays linear.
+pub fn validate(config: &Config, postmortems: &[Postmortem], today: NaiveDate) -> Vec<Diagnostic> {
+    let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for pm in postmortems {
+        by_id
+            .entry(pm.id.value.as_str())
+            .or_default()
+            .push(&pm.file);
+    }
+    postmortems
+        .par_iter()
+        .flat_map_iter(|pm| {
+            let mut check = Check::new(config, pm);
+            check.run(today);
+            check.cross_file(&by_id);
+            check.out
+        })
+        .collect()
+}
+
+struct Check<'a> {
+    config: &'a Config,
+    pm: &'a Postmortem,
+    status: Status,
+    out: Vec<Diagnostic>,
+}
+
+impl<'a> Check<'a> {
+    fn new(config: &'a Config, pm: &'a Postmortem) -> Self {
+        Check {
+            config,
+            pm,
+            status: pm.status(),
+            out: Vec::new(),
+        }
+    }
+
+    /// The level a rule's default gives at this postmortem's status.
+    fn natural_level(&self, rule: &str) -> Level {
+        match rules::find(rule).map(|r| r.default) {
+            Some(LevelPolicy::Warning) => Level::Warning,
+            Some(LevelPolicy::ErrorFromReview) if self.status == Status::Draft => Level::Warning,
+            Some(LevelPolicy::ErrorWhenClosed) if self.status != Status::Closed => Level::Warning,
+            _ => Level::Error,
+        }
+    }
+
+    fn emit(&mut self, rule: &'static str, pos: Pos, message: String, help: impl Into<String>) {
+        let level = self.natural_level(rule);
+        self.emit_at(rule, level, None, pos, message, help.into());
+    }
+
+    /// Emits with an explicit level (before `[rules]` overrides and waivers), optionally
+    /// scoped to one action item so a waiver can name it.
+    fn emit_at(
+        &mut self,
+        rule: &'static str,
+        level: Level,
+        item: Option<&str>,
+        pos: Pos,
+        message: String,
+        help: String,
+    ) {
+        let level = match self.config.rule_setting(rule) {
+            Some(RuleSetting::Allow) => return,
+            Some(RuleSetting::Warn) => Level::Warning,
+            Some(RuleSetting::Error) => Level::Error,
+            None => level,
+        };
+        let waiver = rules::find(rule)
+            .filter(|r| r.waivable)
+            .and_then(|_| {
+                self.pm.waivers.iter().find(|w| {
+                    w.rule.as_ref().is_some_and(|r| r.value == rule)
+                        && w.item
+                            .as_ref()
+                            .is_none_or(|i| Some(i.value.as_str()) == item)
+                })
+            })
+            .and_then(|w| w.reason.as_ref());
+        let (level, message) = match waiver {
+            Some(reason) => (
+                Level::Note,
+                format!("{message} — waived: {}", reason.value.trim()),
+            ),
+            None => (level, message),
+        };
+        let mut d = Diagnostic::new(rule, level, &self.pm.file, Some(pos), message).help(help);
+        d.postmortem = Some(self.pm.id.value.clone());
+        self.out.push(d);
+    }
+
+    /// Where a top-level key was written, or the top of the file when it is absent.
+    fn key_pos(&self, key: &str) -> Pos {
+        self.pm
+            .front_matter
+            .as_map()
+            .and_then(|m| m.iter().find(|(k, _)| k.value == key))
+            .map_or(Pos::START, |(k, _)| k.pos)
+    }
+
+    fn required<T>(&mut self, value: &Option<T>, key: &str, from: Status, help: &str) {
+        if value.is_some() {
+            return;
+        }
+        let level = if self.status >= from {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        let when = if from == Status::Draft {
+            "always required".to_owned()
+        } else {
+            format!("required from status `{from}`")
+        };
+        let pos = self.key_pos(key);
+        self.emit_at(
+            "field-missing",
+            level,
+            None,
+            pos,
+            format!("`{key}` is missing ({when})"),
+            help.to_owned(),
+        );
+    }
+
+    fn run(&mut self, today: NaiveDate) {
+        let pm = self.pm;
+        self.identity();
+        self.required(
+            &pm.title,
+            "title",
+            Status::Draft,
+            "add `title: <what broke, for whom>`",
+        );
+        self.required(
+            &pm.status,
+            "status",
+            Status::Draft,
+            "add `status: draft` (then review, published, closed)",
+        );
+        self.required(
+            &pm.severity,
+            "severity",
+            Status::Draft,
+            &format!(
+                "add `severity:` with one of {}",
+                self.config.workflow.severities.join(", ")
+            ),
+        );
+        self.required(
+            &pm.owner,
+            "owner",
+            Status::Draft,
+            "add `owner:` with the handle of the person driving the postmortem",
+        );
+        self.required(
+            &pm.tech_lead,
+            "tech_lead",
+            Status::Review,
+            "add `tech_lead:` with the handle of the technical lead who signs off",
+        );
+        self.required(
+            &pm.responders,
+            "responders",
+            Status::Review,
+            "add `responders: [handle, …]`: everyone on the response team, owner included",
+        );
+        self.required(&pm.detected_at, "detected_at", Status::Review, "add `detected_at:` with when a person or alert first noticed, e.g. 2026-03-14T09:12:00+01:00");
+        self.required(
+            &pm.declared_at,
+            "declared_at",
+            Status::Review,
+            "add `declared_at:` with when owner and severity were declared",
+        );
+        self.required(
+            &pm.resolved_at,
+            "resolved_at",
+            Status::Review,
+            "add `resolved_at:` with when the incident was over for customers",
+        );
+        self.required(
+            &pm.summary,
+            "summary",
+            Status::Review,
+            "add a `summary:` of two or three sentences: what happened, impact, duration",
+        );
+        self.people();
+        self.timestamps();
+        self.timeline();
+        self.whys();
+        self.factors();
+        self.action_items(today);
+        self.links_and_custom_fields();
+        self.waivers();
+        self.blameful_language();
+    }
+
+    fn identity(&mut self) {
+        let pm = self.pm;
+        if !is_handle(&pm.id.value) {
+            let help = if pm.id_from_stem {
+                "the id comes from the file name: rename the file to lowercase letters, digits and dashes, or set `id:`"
+            } else {
+                "use lowercase letters, digits and dashes, e.g. `2026-03-14-checkout-outage`"
+            };
+            let message = format!(
+                "id `{}` is not lowercase letters, digits and dashes",
+                pm.id.value
+            );
+            self.emit("id-invalid", pm.id.pos, message, help);
+        }
+        if let Some(severity) = &pm.severity {
+            let known = &self.config.workflow.severities;
+            if !known.contains(&severity.value) {
+                let help = did_you_mean(&severity.value, known.iter().map(String::as_str))
+                    .map_or_else(
+                        || format!("use one of: {}", known.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                self.emit(
+                    "severity-invalid",
+                    severity.pos,
+                    format!(
+                        "severity `{}` is not one of {}",
+                        severity.value,
+                        known.join(", ")
+                    ),
+                    help,
+                );
+            }
+        }
+    }
+
+    fn person(&mut self, handle: &Text, role: &str) {
+        if self.config.people.contains_key(&handle.value) {
+            return;
+        }
+        let help = did_you_mean(&handle.value, self.config.people.keys().map(String::as_str))
+            .map_or_else(
+                || format!("add [people.{}] to debrief.toml", handle.value),
+                |h| {
+                    format!(
+                        "did you mean `{h}`? Otherwise add [people.{}] to debrief.toml",
+                        handle.value
+                    )
+                },
+            );
+        self.emit(
+            "person-unknown",
+            handle.pos,
+            format!("{role} `{}` is not in [people]", handle.value),
+            help,
+        );
+    }
+
+    fn people(&mut self) {
+        let pm = self.pm;
+        if let Some(owner) = &pm.owner {
+            self.person(owner, "owner");
+        }
+        if let Some(lead) = &pm.tech_lead {
+            self.person(lead, "tech lead");
+            if let Some(person) = self.config.people.get(&lead.value) {
+                if !person.is_tech_lead() {
+                    self.emit("tech-lead-role", lead.pos, format!("`{}` is named tech lead but has no `tech-lead` role", lead.value), format!("pick a tech lead from [people], or add \"tech-lead\" to people.{}.roles", lead.value));
+                }
+            }
+        }
+        if let Some(responders) = &pm.responders {
+            for r in &responders.value {
+                self.person(r, "responder");
+            }
+            if responders.value.is_empty() {
+                self.required(
+                    &None::<()>,
+                    "responders",
+                    Status::Review,
+                    "list everyone on the response team, owner included",
+                );
+            }
+            if let Some(owner) = &pm.owner {
+                if !responders.value.iter().any(|r| r.value == owner.value) {
+                    self.emit(
+                        "owner-not-responder",
+                        responders.pos,
+                        format!("owner `{}` is not among the responders", owner.value),
+                        format!("add `{}` to `responders`", owner.value),
+                    );
+                }
+            }
+        }
+    }
+
+    fn timestamps(&mut self) {
+        let pm = self.pm;
+        let stamps = [
+            ("started_at", &pm.started_at),
+            ("detected_at", &pm.detected_at),
+            ("declared_at", &pm.declared_at),
+            ("mitigated_at", &pm.mitigated_at),
+            ("resolved_at", &pm.resolved_at),
+        ];
+        let present: Vec<_> = stamps
+            .iter()
+            .filter_map(|(k, t)| t.as_ref().map(|t| (*k, t)))
+            .collect();
+        for pair in present.windows(2) {
+            let ((earlier_key, earlier), (later_key, later)) = (pair[0], pair[1]);
+            if later.value < earlier.value {
+                self.emit("timestamps-order", later.pos, format!("`{later_key}` ({}) is before `{earlier_key}` ({})", later.value.to_rfc3339(), earlier.value.to_rfc3339()), "the order is started ≤ detected ≤ declared ≤ mitigated ≤ resolved; check the date, time and offset");
+            }
+        }
+        if let (Some(detected), Some(declared)) = (&pm.detected_at, &pm.declared_at) {
+            let taken = declared.value - detected.value;
+            let severity = pm.severity.as_ref().map(|s| s.value.as_str());
+            let limit = self.config.workflow.declare_limit(severity);
+            if taken > limit {
+                let of = severity.map_or_else(String::new, |s| format!(" for {s}"));
+                self.emit("declare-late", declared.pos, format!("owner and severity declared {} after detection; the limit{of} is {}", format_duration(taken), format_duration(limit)), "if the delay had a reason readers should know, add `waivers: [{rule: declare-late, reason: \"…\"}]`");
+            }
+        }
+    }
+
+    fn timeline(&mut self) {
+        let pm = self.pm;
+        let entries = pm.timeline.as_ref().map_or(&[][..], |t| &t.value);
+        if entries.is_empty() {
+            let pos = self.key_pos("timeline");
+            self.emit("timeline-missing", pos, "the timeline is empty".into(), "add `timeline:` entries with `at`, `event` and `who`, from first signal to resolution");
+            return;
+        }
+        let mut previous = None;
+        for entry in entries {
+            self.required_in(
+                &entry.at,
+                entry.pos,
+                "timeline entry `at`",
+                "add `at: <RFC 3339 timestamp>`",
+            );
+            self.required_in(
+                &entry.event,
+                entry.pos,
+                "timeline entry `event`",
+                "add `event:` saying what happened",
+            );
+            if entry.who.is_empty() {
+                self.emit(
+                    "timeline-who-missing",
+                    entry.pos,
+                    "timeline entry does not say who was involved".into(),
+                    "add `who:` with a handle, a name such as \"PagerDuty\", or a list of them",
+                );
+            }
+            if let Some(at) = &entry.at {
+                if let Some(prev) = previous {
+                    if at.value < prev {
+                        self.emit(
+                            "timeline-order",
+                            at.pos,
+                            format!(
+                                "timeline entry at {} comes after a later one ({})",
+                                at.value.to_rfc3339(),
+                                prev.to_rfc3339()
+                            ),
+                            "keep the timeline in chronological order",
+                        );
+                    }
+                }
+                previous = Some(
+                    previous.map_or(at.value, |p: chrono::DateTime<chrono::FixedOffset>| {
+                        p.max(at.value)
+                    }),
+                );
+            }
+        }
+    }
+
+    /// A field inside an entry (timeline, why, action item) that is missing.
+    fn required_in<T>(&mut self, value: &Option<T>, pos: Pos, what: &str, help: &str) {
+        if value.is_none() {
+            self.emit("field-missing", pos, format!("{what} is missing"), help);
+        }
+    }
+
+    fn whys(&mut self) {
+        let pm = self.pm;
+        let whys = pm.whys.as_ref().map_or(&[][..], |w| &w.value);
+        let min = self.config.workflow.min_whys;
+        if whys.len() < min {
+            let pos = self.key_pos("whys");
+            self.emit(
+                "whys-too-few",
+                pos,
+                format!("{} whys given, at least {min} required", whys.len()),
+                "keep asking \"why?\" of each answer until you reach a cause you can act on",
+            );
+        }
+        for why in whys {
+            let missing = match (&why.why, &why.because) {
+                (None, None) => Some("both `why` and `because`"),
+                (None, Some(_)) => Some("`why`"),
+                (Some(_), None) => Some("`because`"),
+                _ => None,
+            };
+            if let Some(missing) = missing {
+                self.emit(
+                    "whys-empty",
+                    why.pos,
+                    format!("this why has no {missing}"),
+                    "each entry is a question (`why`) and its answer (`because`)",
+                );
+            }
+        }
+        if pm.root_cause.is_none() {
+            let pos = self.key_pos("root_cause");
+            self.emit(
+                "root-cause-missing",
+                pos,
+                "`root_cause` is missing".into(),
+                "state the root cause the whys lead to in one or two sentences",
+            );
+        }
+    }
+
+    fn factors(&mut self) {
+        let pm = self.pm;
+        let categories = &self.config.workflow.factor_categories;
+        if pm.factors().is_empty() {
+            let pos = self.key_pos("factors");
+            self.emit(
+                "factors-missing",
+                pos,
+                "no contributing factors".into(),
+                format!(
+                    "add `factors:` entries with a `category` ({}) and a `description`",
+                    categories.join(", ")
+                ),
+            );
+        }
+        for factor in pm.factors() {
+            match &factor.category {
+                Some(category) if !categories.contains(&category.value) => {
+                    let help = did_you_mean(&category.value, categories.iter().map(String::as_str))
+                        .map_or_else(
+                            || {
+                                format!(
+                                    "use one of: {} (or add it to workflow.factor_categories)",
+                                    categories.join(", ")
+                                )
+                            },
+                            |c| format!("did you mean `{c}`?"),
+                        );
+                    self.emit(
+                        "factor-category-unknown",
+                        category.pos,
+                        format!(
+                            "factor category `{}` is not one of the configured categories",
+                            category.value
+                        ),
+                        help,
+                    );
+                }
+                Some(_) => {}
+                None => self.required_in(
+                    &factor.category,
+                    factor.pos,
+                    "factor `category`",
+                    "add `category:`",
+                ),
+            }
+            self.required_in(
+                &factor.description,
+                factor.pos,
+                "factor `description`",
+                "add `description:` explaining how it contributed",
+            );
+        }
+    }
+
+    fn action_items(&mut self, today: NaiveDate) {
+        let pm = self.pm;
+        if pm.items().is_empty() {
+            let pos = self.key_pos("action_items");
+            self.emit(
+                "action-items-missing",
+                pos,
+                "no action items".into(),
+                "add `action_items:` entries with `id`, `title`, `owner` and `due`",
+            );
+        }
+        let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+        for item in pm.items() {
+            let item_id = item.id.as_ref().map(|i| i.value.as_str());
+            let label =
+                item_id.map_or_else(|| "action item".to_owned(), |i| format!("action item {i}"));
+            match &item.id {
+                Some(id) => {
+                    if let Some(first) = seen.insert(&id.value, id.pos.line) {
+                        self.emit(
+                            "action-item-id-duplicate",
+                            id.pos,
+                            format!(
+                                "action item id `{}` is used twice (first at line {first})",
+                                id.value
+                            ),
+                            "give each action item its own id, e.g. AI-1, AI-2",
+                        );
+                    }
+                }
+                None => self.emit_at(
+                    "field-missing",
+                    Level::Error,
+                    None,
+                    item.pos,
+                    "action item `id` is missing".into(),
+                    "add `id:` (e.g. `AI-3`) so the item can be closed and referenced".into(),
+                ),
+            }
+            self.required_in(
+                &item.title,
+                item.pos,
+                &format!("{label} `title`"),
+                "add `title:` saying what will change",
+            );
+            match &item.owner {
+                Some(owner) => self.person(owner, &format!("{label} owner")),
+                None => self.emit(
+                    "action-item-owner-missing",
+                    item.pos,
+                    format!("{label} has no owner"),
+                    "add `owner:` with the handle of the person who will do it",
+                ),
+            }
+            if item.due.is_none() {
+                self.emit(
+                    "action-item-due-missing",
+                    item.pos,
+                    format!("{label} has no due date"),
+                    "add `due: YYYY-MM-DD`",
+                );
+            }
+            if let Some(ticket) = &item.ticket {
+                self.url(ticket, &format!("{label} ticket"));
+            }
+            let status_pos = item.status.as_ref().map_or(item.pos, |s| s.pos);
+            if let Some(days) = item.overdue_days(today) {
+                let due = item.due.as_ref().map_or(item.pos, |d| d.pos);
+                let level = self.natural_level("action-item-overdue");
+                self.emit_at("action-item-overdue", level, item_id, due, format!("{label} is {days} day(s) overdue (due {})", item.due.as_ref().map(|d| d.value.to_string()).unwrap_or_default()), "close it with `status: done` and `closed_at:`, or agree a new `due` date with its owner".into());
+            }
+            if let Some(days) = item.closed_late_days() {
+                let pos = item.closed_at.as_ref().map_or(item.pos, |c| c.pos);
+                let level = self.natural_level("action-item-closed-late");
+                self.emit_at(
+                    "action-item-closed-late",
+                    level,
+                    item_id,
+                    pos,
+                    format!("{label} was closed {days} day(s) after its due date"),
+                    "nothing to fix now; the trend pages count on-time closure".into(),
+                );
+            }
+            let closed_status = item.status() != ItemStatus::Open;
+            if closed_status && item.closed_at.is_none() {
+                let level = if self.status == Status::Closed {
+                    Level::Error
+                } else {
+                    Level::Warning
+                };
+                let rule = if self.status == Status::Closed {
+                    "action-item-not-closed"
+                } else {
+                    "field-missing"
+                };
+                self.emit_at(
+                    rule,
+                    level,
+                    item_id,
+                    status_pos,
+                    format!(
+                        "{label} is {} but has no `closed_at`",
+                        item.status().as_str()
+                    ),
+                    "add `closed_at: YYYY-MM-DD` with the day it was closed".into(),
+                );
+            }
+            if item.status() == ItemStatus::Wontfix && item.reason.is_none() {
+                let level = if self.status == Status::Closed {
+                    Level::Error
+                } else {
+                    Level::Warning
+                };
+                let rule = if self.status == Status::Closed {
+                    "action-item-not-closed"
+                } else {
+                    "field-missing"
+                };
+                self.emit_at(
+                    rule,
+                    level,
+                    item_id,
+                    status_pos,
+                    format!("{label} is wontfix without a `reason`"),
+                    "add `reason:` explaining why it will not be done".into(),
+                );
+            }
+            if self.status == Status::Closed && item.status() == ItemStatus::Open {
+                self.emit("action-item-not-closed", status_pos, format!("{label} is still open, but the postmortem is closed"), "finish the item (`status: done`, `closed_at:`), mark it `wontfix` with a `reason`, or move the postmortem back to `published`");
+            }
+        }
+    }
+
+    fn url(&mut self, url: &Text, what: &str) {
+        if !is_http_url(&url.value) {
+            self.emit(
+                "url-invalid",
+                url.pos,
+                format!(
+                    "{what} `{}` is not an http(s) URL",
+                    crate::schema::shorten(&url.value)
+                ),
+                "use an absolute link starting with https://",
+            );
+        }
+    }
+
+    fn links_and_custom_fields(&mut self) {
+        let pm = self.pm;
+        for link in &pm.links {
+            match &link.url {
+                Some(url) => self.url(url, "link"),
+                None => self.required_in(&link.url, link.pos, "link `url`", "add `url: https://…`"),
+            }
+            self.required_in(
+                &link.title,
+                link.pos,
+                "link `title`",
+                "add `title:` naming what the link shows",
+            );
+        }
+        for (name, spec) in &self.config.fields {
+            let value = pm.custom.get(name);
+            if let Some(from) = spec.required_from {
+                self.required(
+                    &value,
+                    name,
+                    from,
+                    &format!("add `{name}:` ({})", spec.label),
+                );
+            }
+            if let (Some(value), FieldKind::Url) = (value, spec.kind) {
+                if let CustomValue::Text(text) = &value.value {
+                    self.url(&Text::new(text.clone(), value.pos), name);
+                }
+            }
+        }
+    }
+
+    fn waivers(&mut self) {
+        let pm = self.pm;
+        let item_ids: HashSet<&str> = pm
+            .items()
+            .iter()
+            .filter_map(|i| i.id.as_ref())
+            .map(|i| i.value.as_str())
+            .collect();
+        for waiver in &pm.waivers {
+            let Some(rule) = &waiver.rule else {
+                self.emit("waiver-invalid", waiver.pos, "waiver without a `rule`".into(), "name the rule being waived: declare-late, action-item-overdue or action-item-closed-late");
+                continue;
+            };
+            let waivable: Vec<&str> = rules::RULES
+                .iter()
+                .filter(|r| r.waivable)
+                .map(|r| r.id)
+                .collect();
+            match rules::find(&rule.value) {
+                None => {
+                    let help = did_you_mean(&rule.value, rules::ids()).map_or_else(
+                        || format!("waivable rules: {}", waivable.join(", ")),
+                        |r| format!("did you mean `{r}`?"),
+                    );
+                    self.emit(
+                        "waiver-invalid",
+                        rule.pos,
+                        format!("waiver names unknown rule `{}`", rule.value),
+                        help,
+                    );
+                }
+                Some(r) if !r.waivable => {
+                    self.emit(
+                        "waiver-invalid",
+                        rule.pos,
+                        format!("`{}` cannot be waived; only timing rules can", rule.value),
+                        format!(
+                            "fix what `{}` reports instead; waivable rules: {}",
+                            rule.value,
+                            waivable.join(", ")
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+            if waiver.reason.is_none() {
+                self.emit(
+                    "waiver-invalid",
+                    waiver.pos,
+                    format!("waiver of `{}` has no reason", rule.value),
+                    "add `reason:` telling readers why the rule did not apply here",
+                );
+            }
+            if let Some(item) = &waiver.item {
+                if !item_ids.contains(item.value.as_str()) {
+                    self.emit(
+                        "waiver-invalid",
+                        item.pos,
+                        format!(
+                            "waiver names action item `{}`, which does not exist",
+                            item.value
+                        ),
+                        "use the `id` of an action item in this file",
+                    );
+                }
+            }
+        }
+    }
+
+    fn blameful_language(&mut self) {
+        let pm = self.pm;
+        let words: Vec<String> = self
+            .config
+            .workflow
+            .blameful_words
+            .iter()
+            .map(|w| w.to_lowercase())
+            .collect();
+        if words.is_empty() {
+            return;
+        }
+        let mut hits = Vec::new();
+        for (text, pos) in pm.front_matter.strings() {
+            for word in &words {
+                if find_phrase(text, word).is_some() {
+                    hits.push((pos, word.clone()));
+                }
+            }
+        }
+        let mut in_fence = false;
+        for (index, line) in pm.body.lines().enumerate() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                in_fence = !in_fence;
+                continue;
+            }
+            if in_fence {
+                continue;
+            }
+            for word in &words {
+                if let Some(col) = find_phrase(line, word) {
+                    let line_no = pm.body_line as usize + index;
+                    hits.push((Pos::new(line_no, col), word.clone()));
+                }
+            }
+        }
+        for (pos, word) in hits {
+            self.emit("blameful-language", pos, format!("blameful wording: \"{word}\""), "describe what the system and the process allowed, not a person's failing (see workflow.blameful_words)");
+        }
+    }
+
+    fn cross_file(&mut self, by_id: &BTreeMap<&str, Vec<&str>>) {
+        let pm = self.pm;
+        if let Some(files) = by_id.get(pm.id.value.as_str()) {
+            let others: Vec<&str> = files.iter().copied().filter(|f| *f != pm.file).collect();
+            if !others.is_empty() {
+                self.emit(
+                    "id-duplicate",
+                    pm.id.pos,
+                    format!("id `{}` is also used by {}", pm.id.value, others.join(", ")),
+                    "ids must be unique: rename one file or set a different `id:`",
+                );
+            }
+        }
+        for related in &pm.related {
+            if related.value == pm.id.value {
+                self.emit(
+                    "related-unknown",
+                    related.pos,
+                    "`related` lists this postmortem itself".into(),
+                    "remove it from `related`",
+                );
+            } else if !by_id.contains_key(related.value.as_str()) {
+                let help = did_you_mean(&related.value, by_id.keys().copied()).map_or_else(
+                    || "use the id (file name without .md) of another postmortem".to_owned(),
+                    |c| format!("did you mean `{c}`?"),
+                );
+                self.emit(
+                    "related-unknown",
+                    related.pos,
+                    format!("related postmortem `{}` does not exist", related.value),
+                    help,
+                );
+            }
+        }
+    }
+}
+
+/// 1-based column (in characters) of `phrase` in `text` as whole words, ignoring case.
+fn find_phrase(text: &str, phrase: &str) -> Option<usize> {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        // Case folding changed byte offsets (rare scripts); fall back to a plain search.
+        return lower.find(phrase).map(|_| 1);
+    }
+    let mut start = 0;
+    while let Some(found) = lower[start..].find(phrase) {
+        let at = start + found;
+        let end = at + phrase.len();
+        let before = lower[..at].chars().next_back();
+        let after = lower[end..].chars().next();
+        let is_word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if !is_word_char(before) && !is_word_char(after) {
+            return Some(text[..at].chars().count() + 1);
+        }
+        start = at + phrase.chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_phrase;
+
+    #[test]
+    fn phrases_match_whole_words_only() {
+        assert_eq!(find_phrase("It was human error.", "human error"), Some(8));
+        assert_eq!(find_phrase("The default route", "fault"), None);
+        assert_eq!(find_phrase("a blameless review", "blame"), None);
+        assert_eq!(find_phrase("FAULT found", "fault"), Some(1));
+    }
+}
