@@ -28,6 +28,18 @@ pub struct Config {
     pub fields: BTreeMap<String, CustomField>,
     pub people: BTreeMap<String, Person>,
     pub rules: BTreeMap<String, RuleSetting>,
+    pub approvals: ApprovalPolicy,
+}
+
+/// `[approvals]`: how reviews and sign-offs are recorded and trusted (docs/signoff.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApprovalPolicy {
+    /// The revision whose `[people]`, `[approvals]` and allowed signers are trusted.
+    pub trust_ref: Option<String>,
+    /// Identity comes from a verified SSH signature instead of the author field.
+    pub require_signature: bool,
+    /// How many responders must review; `None` means all of them.
+    pub review_quorum: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -247,7 +259,7 @@ fn read_config(r: &mut Reader, root: &Path, node: &Node) -> Config {
     r.unknown_keys(
         top,
         "at the top level of debrief.toml",
-        &["site", "workflow", "fields", "people", "rules"],
+        &["site", "workflow", "fields", "people", "rules", "approvals"],
     );
     let section = |r: &mut Reader, name: &str| -> &[(Spanned<String>, Node)] {
         match top.iter().find(|(k, _)| k.value == name) {
@@ -255,13 +267,15 @@ fn read_config(r: &mut Reader, root: &Path, node: &Node) -> Config {
             None => empty,
         }
     };
-    let sections = ["site", "workflow", "fields", "people", "rules"].map(|name| section(r, name));
-    let [site, workflow, fields, people, rules] = sections;
+    let sections =
+        ["site", "workflow", "fields", "people", "rules", "approvals"].map(|name| section(r, name));
+    let [site, workflow, fields, people, rules, approvals] = sections;
     let site = read_site(r, site);
     let workflow = read_workflow(r, workflow);
     let fields = read_fields(r, fields);
     let people = read_people(r, people);
     let rules = read_rules(r, rules);
+    let approvals = read_approvals(r, approvals);
     Config {
         root: root.to_path_buf(),
         site,
@@ -269,6 +283,41 @@ fn read_config(r: &mut Reader, root: &Path, node: &Node) -> Config {
         fields,
         people,
         rules,
+        approvals,
+    }
+}
+
+fn read_approvals(r: &mut Reader, table: &Entries) -> ApprovalPolicy {
+    r.unknown_keys(
+        table,
+        "in [approvals]",
+        &["trust_ref", "require_signature", "review_quorum"],
+    );
+    let trust_ref = get(table, "trust_ref")
+        .and_then(|n| r.string(n, "approvals.trust_ref"))
+        .map(|s| s.value);
+    let require_signature = get(table, "require_signature")
+        .and_then(|n| r.bool(n, "approvals.require_signature"))
+        .unwrap_or(false);
+    let review_quorum =
+        get(table, "review_quorum").and_then(|n| match r.int(n, "approvals.review_quorum") {
+            Some(q) if q >= 1 => usize::try_from(q).ok(),
+            Some(q) => {
+                r.report(
+                    RULE,
+                    Level::Error,
+                    n.pos,
+                    format!("`approvals.review_quorum` is {q}"),
+                    "use 1 or more, or remove it to require every responder",
+                );
+                None
+            }
+            None => None,
+        });
+    ApprovalPolicy {
+        trust_ref,
+        require_signature,
+        review_quorum,
     }
 }
 

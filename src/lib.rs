@@ -5,10 +5,13 @@
 //! → `validate` (the rules in [`rules`]) → `diagnostic` → `report`.
 //! Commands in [`cmd`] wire the steps together; `main` only parses arguments.
 
+pub mod approvals;
 pub mod cmd;
 pub mod config;
 pub mod content;
 pub mod diagnostic;
+pub mod digest;
+pub mod git;
 pub mod load;
 pub mod model;
 pub mod report;

@@ -1,11 +1,13 @@
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use debrief::approvals::Kind;
+use debrief::cmd::approve::ApproveOptions;
 use debrief::cmd::{
     self, check::CheckOptions, new::NewOptions, parse_date_arg, Outcome, Workspace,
 };
@@ -61,7 +63,85 @@ enum Command {
         /// Fail (exit 1) on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Read [people], [approvals] and allowed signers from this revision (in CI: the base branch).
+        #[arg(long, value_name = "REF")]
+        trust_ref: Option<String>,
     },
+    /// Record your review of a postmortem (workflow step 6) as a git commit.
+    Review(ApproveArgs),
+    /// Sign off a postmortem as its tech lead (step 7): sets `status: published` and commits.
+    Approve(ApproveArgs),
+    /// Show the reviews and sign-offs that history records for each postmortem.
+    Approvals {
+        /// One postmortem (id or file); default: all.
+        target: Option<String>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: ListFormat,
+        /// Read [people], [approvals] and allowed signers from this revision.
+        #[arg(long, value_name = "REF")]
+        trust_ref: Option<String>,
+    },
+    /// Print the content digest that reviews and sign-offs approve.
+    Digest {
+        /// Postmortem id or file.
+        target: String,
+        /// Print the canonical text that is hashed instead of the digest.
+        #[arg(long)]
+        canonical: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ApproveArgs {
+    /// Postmortem id or file.
+    target: String,
+    /// Do not commit: print the trailer to put in your own commit message.
+    #[arg(long)]
+    no_commit: bool,
+    /// Read [people], [approvals] and allowed signers from this revision.
+    #[arg(long, value_name = "REF")]
+    trust_ref: Option<String>,
+    /// Judge due dates as of this day instead of today.
+    #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+    today: Option<NaiveDate>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ListFormat {
+    Human,
+    Json,
+}
+
+fn approve(dir: &Path, args: ApproveArgs, kind: Kind) -> Result<Outcome> {
+    let ws = Workspace::open(dir)?;
+    let done = cmd::approve::approve(
+        &ws,
+        &ApproveOptions {
+            target: args.target,
+            kind,
+            no_commit: args.no_commit,
+            trust_ref: args.trust_ref,
+            today: args.today,
+        },
+    )?;
+    if let Some(path) = &done.status_changed {
+        let rel = debrief::content::relative_name(&ws.config.root, path);
+        println!("set status: published in {}", ws.display(&rel));
+    }
+    if done.committed {
+        let what = if kind == Kind::Review {
+            "review"
+        } else {
+            "sign-off"
+        };
+        println!("recorded {what} of {}: {}", done.postmortem, done.trailer);
+    } else {
+        println!(
+            "add this trailer as the last paragraph of your commit message:\n\n{}",
+            done.trailer
+        );
+    }
+    Ok(Outcome::Clean)
 }
 
 fn color_enabled() -> bool {
@@ -110,6 +190,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             format,
             today,
             deny_warnings,
+            trust_ref,
         } => {
             let ws = Workspace::open(&dir)?;
             let opts = CheckOptions {
@@ -118,8 +199,32 @@ fn run(cli: Cli) -> Result<Outcome> {
                 today,
                 deny_warnings,
                 color: format == Format::Human && color_enabled(),
+                trust_ref,
             };
             cmd::check::run(&ws, &opts)
+        }
+        Command::Review(args) => approve(&dir, args, Kind::Review),
+        Command::Approve(args) => approve(&dir, args, Kind::Signoff),
+        Command::Approvals {
+            target,
+            format,
+            trust_ref,
+        } => {
+            let ws = Workspace::open(&dir)?;
+            let text = cmd::approve::approvals_report(
+                &ws,
+                target.as_deref(),
+                format == ListFormat::Json,
+                trust_ref.as_deref(),
+                None,
+            )?;
+            print!("{text}");
+            Ok(Outcome::Clean)
+        }
+        Command::Digest { target, canonical } => {
+            let ws = Workspace::open(&dir)?;
+            print!("{}", cmd::approve::digest(&ws, &target, canonical)?);
+            Ok(Outcome::Clean)
         }
     }
 }

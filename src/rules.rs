@@ -84,6 +84,13 @@ pub const RULES: &[Rule] = &[
     rule("url-invalid", None, Error, "A link, ticket or URL field that is not an absolute http(s) URL."),
     rule("blameful-language", None, Warning, "Wording from the blameful-language list in the body or a field."),
     rule("waiver-invalid", None, Error, "A waiver for a rule that cannot be waived, for an unknown rule, or without a reason."),
+    rule("review-missing", Some(6), Error, "A published postmortem lacks reviews of its current content from its responders (or `[approvals] review_quorum` of them)."),
+    rule("signoff-missing", Some(7), Error, "A published postmortem has no sign-off of its current content by its tech lead in git history."),
+    rule("signoff-stale", Some(7), Error, "The tech lead signed off an earlier version; reviewed content changed since (names the commit and the fields)."),
+    rule("signoff-not-tech-lead", Some(7), Error, "The sign-off is by someone other than the postmortem's tech lead, or the tech lead lacks the role in the trusted `[people]`."),
+    rule("signoff-unsigned", Some(7), Error, "Signatures are required, and the sign-off commit's signature is missing, invalid, by an unknown key, for another namespace, or outside the key's validity."),
+    rule("allowed-signers-invalid", Some(7), Warning, "A line of the trusted `.debrief/allowed_signers` cannot be used; its key is not trusted."),
+    rule("trust-working-tree", Some(7), Warning, "No trust ref: `[people]`, `[approvals]` and allowed signers were read from the working tree, which a pull request can change."),
     rule("symlink-outside-repo", None, Warning, "A symbolic link under the content folder points outside the repository and was not followed."),
 ];
 

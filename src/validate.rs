@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
+use crate::approvals::{self, History, OldContent, Trust};
 use crate::config::{is_handle, Config, FieldKind, RuleSetting};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::{format_duration, CustomValue, ItemStatus, Postmortem, Status, Text};
@@ -32,6 +33,39 @@ pub fn validate(config: &Config, postmortems: &[Postmortem], today: NaiveDate) -
             check.out
         })
         .collect()
+}
+
+/// What the approval rules need besides the postmortems.
+pub struct ApprovalContext<'a> {
+    pub history: &'a History,
+    pub trust: &'a Trust,
+    /// The front-matter and body of a postmortem at a commit, to name what changed.
+    pub old_version: &'a dyn Fn(&Postmortem, &str) -> Option<OldContent>,
+}
+
+/// Workflow steps 6 and 7 for every published or closed postmortem. Sequential: history
+/// look-ups for stale sign-offs go through one git handle.
+pub fn validate_approvals(
+    config: &Config,
+    postmortems: &[Postmortem],
+    ctx: &ApprovalContext,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for pm in postmortems
+        .iter()
+        .filter(|p| p.status() >= Status::Published)
+    {
+        let digest = crate::digest::content_digest(&pm.front_matter, &pm.body);
+        let old = |commit: &str| (ctx.old_version)(pm, commit);
+        let mut check = Check::new(config, pm);
+        let pos = pm.status.as_ref().map_or(Pos::START, |s| s.pos);
+        for (rule, message, help) in approvals::evaluate(pm, &digest, ctx.history, ctx.trust, &old)
+        {
+            check.emit(rule, pos, message, help);
+        }
+        out.extend(check.out);
+    }
+    out
 }
 
 struct Check<'a> {
@@ -94,14 +128,14 @@ impl<'a> Check<'a> {
                 })
             })
             .and_then(|w| w.reason.as_ref());
-        let (level, message) = match waiver {
-            Some(reason) => (
-                Level::Note,
-                format!("{message} — waived: {}", reason.value.trim()),
-            ),
-            None => (level, message),
+        // A waived finding is a note for readers; the fix-it help no longer applies.
+        let mut d = match waiver {
+            Some(reason) => {
+                let message = format!("{message} — waived: {}", reason.value.trim());
+                Diagnostic::new(rule, Level::Note, &self.pm.file, Some(pos), message)
+            }
+            None => Diagnostic::new(rule, level, &self.pm.file, Some(pos), message).help(help),
         };
-        let mut d = Diagnostic::new(rule, level, &self.pm.file, Some(pos), message).help(help);
         d.postmortem = Some(self.pm.id.value.clone());
         self.out.push(d);
     }

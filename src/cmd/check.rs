@@ -1,5 +1,6 @@
-//! `debrief check`: validate every postmortem and report.
+//! `debrief check`: validate every postmortem, including its approvals, and report.
 
+use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -7,9 +8,15 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use super::{Outcome, Workspace};
+use crate::approvals::{repo_prefix, History, Trust, TrustSource};
+use crate::content::{self, ContentPath};
 use crate::diagnostic::{self, Counts, Diagnostic, Level};
+use crate::git::Repo;
+use crate::model::{Postmortem, Status};
 use crate::report::{self, Format, Summary};
-use crate::{load, validate};
+use crate::tree::Node;
+use crate::validate::{self, ApprovalContext};
+use crate::{config, load};
 
 pub struct CheckOptions {
     /// Narrow the report to these files or folders; everything is still loaded.
@@ -18,20 +25,116 @@ pub struct CheckOptions {
     pub today: Option<NaiveDate>,
     pub deny_warnings: bool,
     pub color: bool,
+    pub trust_ref: Option<String>,
 }
 
-/// Loads and validates the repository. Shared by every command that must refuse bad input.
-pub fn findings(ws: &Workspace, today: NaiveDate) -> Result<(load::Loaded, Vec<Diagnostic>)> {
-    let mut loaded = load::load_all(&ws.config)?;
+/// A shallow clone cannot prove that an approval is missing: exit 2, not a finding.
+#[derive(Debug)]
+pub struct HistoryShallow;
+
+impl fmt::Display for HistoryShallow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[history-shallow] the git repository is a shallow clone, so approvals in older commits cannot be seen\nhelp: fetch full history, e.g. `git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout")
+    }
+}
+
+impl std::error::Error for HistoryShallow {}
+
+/// Everything a checked repository yields: shared by `check`, `approvals` and the site.
+pub struct Checked {
+    pub loaded: load::Loaded,
+    pub diagnostics: Vec<Diagnostic>,
+    pub history: History,
+    pub trust: Trust,
+}
+
+/// Loads, validates and judges approvals. Shared by every command that must refuse bad input.
+pub fn checked(ws: &Workspace, today: NaiveDate, trust_ref: Option<&str>) -> Result<Checked> {
+    let config = &ws.config;
+    let mut loaded = load::load_all(config)?;
     let mut found = std::mem::take(&mut loaded.diagnostics);
-    found.extend(validate::validate(&ws.config, &loaded.postmortems, today));
+    found.extend(validate::validate(config, &loaded.postmortems, today));
+    let repo = Repo::discover(&config.root)?;
+    let trust = Trust::load(config, repo.as_ref(), trust_ref)?;
+    let needs_history = loaded
+        .postmortems
+        .iter()
+        .any(|p| p.status() >= Status::Published);
+    let history = match &repo {
+        None => History::unavailable("not a git repository"),
+        Some(_) if !needs_history => History::unavailable("no published postmortems"),
+        Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
+        Some(repo) => History::scan(repo, &trust)?,
+    };
+    if needs_history && repo.is_some() {
+        found.extend(trust.problems.iter().cloned());
+        if trust.source == TrustSource::WorkingTree {
+            found.push(
+                Diagnostic::new("trust-working-tree", Level::Warning, config::FILE_NAME, None, "[people], [approvals] and allowed signers were read from the working tree, which a pull request can change")
+                    .help("in CI pass `--trust-ref origin/<base branch>`, or set `[approvals] trust_ref`"),
+            );
+        }
+    }
+    let prefix = repo
+        .as_ref()
+        .map(|r| repo_prefix(r, &config.root))
+        .unwrap_or_default();
+    let old_version = |pm: &Postmortem, commit: &str| -> Option<(Node, String)> {
+        let repo = repo.as_ref()?;
+        let parse = |rel: String, bytes: Vec<u8>| {
+            let path = ContentPath {
+                abs: config.root.join(&rel),
+                rel,
+            };
+            content::parse_bytes(path, bytes).ok()
+        };
+        let same_path = repo
+            .read_at(commit, &format!("{prefix}{}", pm.file))
+            .ok()
+            .flatten()
+            .and_then(|bytes| parse(pm.file.clone(), bytes))
+            .filter(|f| f.id() == pm.id.value);
+        let found = same_path.or_else(|| {
+            let dir = format!("{prefix}{}", config.site.content);
+            repo.markdown_at(commit, &dir)
+                .ok()?
+                .into_iter()
+                .filter_map(|(path, bytes)| {
+                    parse(
+                        path.strip_prefix(&prefix).unwrap_or(&path).to_owned(),
+                        bytes,
+                    )
+                })
+                .find(|f| f.id() == pm.id.value)
+        })?;
+        Some((found.front_matter, found.body))
+    };
+    let ctx = ApprovalContext {
+        history: &history,
+        trust: &trust,
+        old_version: &old_version,
+    };
+    found.extend(validate::validate_approvals(
+        config,
+        &loaded.postmortems,
+        &ctx,
+    ));
     diagnostic::sort(&mut found);
-    Ok((loaded, found))
+    Ok(Checked {
+        loaded,
+        diagnostics: found,
+        history,
+        trust,
+    })
 }
 
 pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
     let today = ws.today(opts.today);
-    let (loaded, mut found) = findings(ws, today)?;
+    let Checked {
+        loaded,
+        diagnostics: mut found,
+        ..
+    } = checked(ws, today, opts.trust_ref.as_deref())?;
     let mut checked = loaded.files.len();
     if !opts.paths.is_empty() {
         let scopes = opts

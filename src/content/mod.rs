@@ -120,8 +120,29 @@ pub struct LoadProblem {
 /// the rest of the repository is still checked.
 pub fn load(path: &ContentPath) -> Result<SourceFile, LoadProblem> {
     let bytes = read_bounded(&path.abs)?;
-    let text = decode(bytes)?;
-    split(path.clone(), text)
+    parse_bytes(path.clone(), bytes)
+}
+
+/// Decodes and splits file contents that were read elsewhere (e.g. from git history).
+pub fn parse_bytes(path: ContentPath, bytes: Vec<u8>) -> Result<SourceFile, LoadProblem> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadProblem {
+            pos: None,
+            message: "the file is larger than the postmortem size limit".into(),
+            help: "move logs and large attachments out of the postmortem".into(),
+        });
+    }
+    split(path, decode(bytes)?)
+}
+
+impl SourceFile {
+    /// The postmortem id: the `id:` field when it is a string, else the file stem.
+    pub fn id(&self) -> String {
+        match self.front_matter.get("id").map(|n| &n.value) {
+            Some(crate::tree::Value::Str(id)) if !id.trim().is_empty() => id.clone(),
+            _ => self.path.stem().to_owned(),
+        }
+    }
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadProblem> {

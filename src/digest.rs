@@ -1,0 +1,162 @@
+//! The content digest: what a review or sign-off approves.
+//!
+//! SHA-256 over a canonical form of what reviewers read: the front-matter as parsed, minus
+//! the tracking fields that change after publication, as JSON with sorted keys and no
+//! whitespace; then a newline; then the Markdown body with LF line endings. Renaming the
+//! file, reformatting the YAML, changing `status` or closing action items keep the digest;
+//! any edit of reviewed content changes it. `docs/signoff.md` is the specification.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::{Map, Number, Value as Json};
+use sha2::{Digest as _, Sha256};
+
+use crate::tree::{Node, Value};
+
+/// Top-level keys that track progress after review rather than state what happened.
+pub const TRACKING_FIELDS: &[&str] = &["status"];
+/// Action-item keys that track progress (closing an item must not unpublish a postmortem).
+pub const TRACKING_ITEM_FIELDS: &[&str] = &["status", "closed_at", "ticket", "reason"];
+
+/// `sha256:<64 hex>`.
+pub fn content_digest(front_matter: &Node, body: &str) -> String {
+    let canonical = canonical_form(front_matter, body);
+    let hash = Sha256::digest(canonical.as_bytes());
+    let mut out = String::with_capacity(71);
+    out.push_str("sha256:");
+    for byte in hash {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+/// The exact bytes that are hashed.
+pub fn canonical_form(front_matter: &Node, body: &str) -> String {
+    let mut text = serde_json::to_string(&reviewed_fields(front_matter)).unwrap_or_default();
+    text.push('\n');
+    text.push_str(&body.replace("\r\n", "\n"));
+    text
+}
+
+/// The front-matter minus tracking fields, as a JSON object with sorted keys, one entry per
+/// top-level key. Also used to tell which fields changed since an approval.
+pub fn reviewed_fields(front_matter: &Node) -> Json {
+    let mut object = Map::new();
+    if let Some(entries) = front_matter.as_map() {
+        for (key, value) in entries {
+            if TRACKING_FIELDS.contains(&key.value.as_str()) {
+                continue;
+            }
+            let json = if key.value == "action_items" {
+                without_item_tracking(value)
+            } else {
+                to_json(value)
+            };
+            object.insert(key.value.clone(), json);
+        }
+    }
+    Json::Object(object)
+}
+
+fn without_item_tracking(items: &Node) -> Json {
+    match &items.value {
+        Value::Seq(list) => Json::Array(
+            list.iter()
+                .map(|item| match to_json(item) {
+                    Json::Object(mut fields) => {
+                        for key in TRACKING_ITEM_FIELDS {
+                            fields.remove(*key);
+                        }
+                        Json::Object(fields)
+                    }
+                    other => other,
+                })
+                .collect(),
+        ),
+        _ => to_json(items),
+    }
+}
+
+fn to_json(node: &Node) -> Json {
+    match &node.value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::Number((*i).into()),
+        Value::Float(f) => {
+            Number::from_f64(*f).map_or_else(|| Json::String(f.to_string()), Json::Number)
+        }
+        Value::Str(s) => Json::String(s.clone()),
+        Value::Seq(items) => Json::Array(items.iter().map(to_json).collect()),
+        // serde_json's map is a BTreeMap: keys come out sorted.
+        Value::Map(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.value.clone(), to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+/// Names of reviewed fields (and `body`) that differ between two versions.
+pub fn changed_fields(old_fm: &Node, old_body: &str, new_fm: &Node, new_body: &str) -> Vec<String> {
+    let as_map = |json: Json| match json {
+        Json::Object(map) => map.into_iter().collect::<BTreeMap<_, _>>(),
+        _ => BTreeMap::new(),
+    };
+    let old = as_map(reviewed_fields(old_fm));
+    let new = as_map(reviewed_fields(new_fm));
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut changed: Vec<String> = keys
+        .into_iter()
+        .filter(|k| old.get(*k) != new.get(*k))
+        .cloned()
+        .collect();
+    if old_body.replace("\r\n", "\n") != new_body.replace("\r\n", "\n") {
+        changed.push("body".into());
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::yaml;
+
+    fn fm(text: &str) -> Node {
+        yaml::parse(text, 1).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[test]
+    fn canonical_form_sorts_keys_and_drops_tracking_fields() {
+        let node = fm("title: T\nstatus: review\naction_items:\n  - id: AI-1\n    status: done\n    closed_at: 2026-01-02\n    due: 2026-01-01\n");
+        assert_eq!(
+            canonical_form(&node, "Body\r\n"),
+            "{\"action_items\":[{\"due\":\"2026-01-01\",\"id\":\"AI-1\"}],\"title\":\"T\"}\nBody\n"
+        );
+    }
+
+    #[test]
+    fn formatting_and_tracking_do_not_change_the_digest_but_content_does() {
+        let base = content_digest(&fm("title: T\nseverity: SEV2\nstatus: review\n"), "b\n");
+        let reformatted = content_digest(
+            &fm("severity: 'SEV2'\ntitle: \"T\"\nstatus: published\n"),
+            "b\n",
+        );
+        let edited = content_digest(&fm("title: T2\nseverity: SEV2\nstatus: review\n"), "b\n");
+        let body_edit = content_digest(&fm("title: T\nseverity: SEV2\nstatus: review\n"), "b!\n");
+        assert_eq!(base, reformatted);
+        assert_ne!(base, edited);
+        assert_ne!(base, body_edit);
+        assert_eq!(base.len(), "sha256:".len() + 64);
+    }
+
+    #[test]
+    fn changed_fields_names_what_changed() {
+        let old = fm("title: T\nwhys: [a]\nstatus: review\n");
+        let new = fm("title: T\nwhys: [a, b]\nstatus: published\n");
+        assert_eq!(changed_fields(&old, "x", &new, "y"), vec!["whys", "body"]);
+    }
+}
