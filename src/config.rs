@@ -247,9 +247,27 @@ impl Config {
         self.root.join(&self.site.content)
     }
 
-    /// The level a `[rules]` override gives, if any.
-    pub fn rule_setting(&self, id: &str) -> Option<RuleSetting> {
-        self.rules.get(id).copied()
+    /// The level of a finding after `[rules]` overrides; `None` when the rule is allowed.
+    /// Notes stay notes: a waived finding is information, whatever its rule's level.
+    pub fn level_for(&self, rule: &str, level: Level) -> Option<Level> {
+        match self.rules.get(rule) {
+            Some(RuleSetting::Allow) => None,
+            _ if level == Level::Note => Some(level),
+            Some(RuleSetting::Warn) => Some(Level::Warning),
+            Some(RuleSetting::Error) => Some(Level::Error),
+            None => Some(level),
+        }
+    }
+
+    /// Applies `[rules]` overrides to findings made outside the rule functions (loading).
+    pub fn apply_overrides(&self, found: &mut Vec<Diagnostic>) {
+        found.retain_mut(|d| match self.level_for(d.rule, d.level) {
+            Some(level) => {
+                d.level = level;
+                true
+            }
+            None => false,
+        });
     }
 }
 

@@ -52,6 +52,7 @@ pub fn load_all(config: &Config) -> anyhow::Result<Loaded> {
             .help("copy the file into the repository, or remove the link"),
         );
     }
+    config.apply_overrides(&mut loaded.diagnostics);
     Ok(loaded)
 }
 
@@ -184,6 +185,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         records(&mut r, n, "timeline", TIMELINE_KEYS, |r, pos, e| {
             TimelineEntry {
                 pos,
+                given: given_keys(e),
                 at: field(e, "at").and_then(|n| r.timestamp(n, "timeline.at")),
                 event: field(e, "event").and_then(|n| r.string(n, "timeline.event")),
                 who: field(e, "who")
@@ -196,6 +198,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
     postmortem.whys = get("whys").and_then(|n| {
         records(&mut r, n, "whys", WHY_KEYS, |r, pos, e| Why {
             pos,
+            given: given_keys(e),
             why: field(e, "why").and_then(|n| r.string(n, "why")),
             because: field(e, "because").and_then(|n| r.string(n, "because")),
         })
@@ -203,6 +206,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
     postmortem.factors = get("factors").and_then(|n| {
         records(&mut r, n, "factors", FACTOR_KEYS, |r, pos, e| Factor {
             pos,
+            given: given_keys(e),
             category: field(e, "category").and_then(|n| r.string(n, "factor category")),
             description: field(e, "description").and_then(|n| r.string(n, "factor description")),
         })
@@ -211,6 +215,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         records(&mut r, n, "action_items", ITEM_KEYS, |r, pos, e| {
             ActionItem {
                 pos,
+                given: given_keys(e),
                 id: field(e, "id").and_then(|n| r.string(n, "action item id")),
                 title: field(e, "title").and_then(|n| r.string(n, "action item title")),
                 owner: field(e, "owner").and_then(|n| r.string(n, "action item owner")),
@@ -243,6 +248,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         .and_then(|n| {
             records(&mut r, n, "links", LINK_KEYS, |r, pos, e| Link {
                 pos,
+                given: given_keys(e),
                 title: field(e, "title").and_then(|n| r.string(n, "link title")),
                 url: field(e, "url").and_then(|n| r.string(n, "link url")),
             })
@@ -253,6 +259,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         .and_then(|n| {
             records(&mut r, n, "waivers", WAIVER_KEYS, |r, pos, e| Waiver {
                 pos,
+                given: given_keys(e),
                 rule: field(e, "rule").and_then(|n| r.string(n, "waiver rule")),
                 reason: field(e, "reason").and_then(|n| r.string(n, "waiver reason")),
                 item: field(e, "item").and_then(|n| r.string(n, "waiver item")),
@@ -275,6 +282,25 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         d.postmortem = Some(postmortem.id.value.clone());
     }
     (postmortem, diagnostics)
+}
+
+/// Keys of an entry that carry a value (not null, not blank, not an empty list).
+pub fn given_keys(entries: &Entries) -> Vec<String> {
+    entries
+        .iter()
+        .filter(|(_, v)| has_value(v))
+        .map(|(k, _)| k.value.clone())
+        .collect()
+}
+
+pub fn has_value(node: &Node) -> bool {
+    match &node.value {
+        crate::tree::Value::Null => false,
+        crate::tree::Value::Str(s) => !s.trim().is_empty(),
+        crate::tree::Value::Seq(items) => !items.is_empty(),
+        crate::tree::Value::Map(entries) => !entries.is_empty(),
+        _ => true,
+    }
 }
 
 fn field<'a>(entries: &'a Entries, key: &str) -> Option<&'a Node> {

@@ -31,7 +31,8 @@ enum Command {
     /// Set up a postmortem repository: debrief.toml, an example, a CI workflow.
     Init {
         /// Folder to initialise (default: the current folder).
-        dir: Option<PathBuf>,
+        #[arg(value_name = "DIR")]
+        target: Option<PathBuf>,
     },
     /// Start a new postmortem as a scaffolded draft.
     New {
@@ -154,7 +155,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         None => std::env::current_dir()?,
     };
     match cli.command {
-        Command::Init { dir: target } => {
+        Command::Init { target } => {
             let target = target.map_or_else(|| dir.clone(), |t| dir.join(t));
             let written = cmd::init::run(&target)?;
             for path in &written {

@@ -85,6 +85,8 @@ pub type Time = Spanned<DateTime<FixedOffset>>;
 #[derive(Clone, Debug)]
 pub struct TimelineEntry {
     pub pos: Pos,
+    /// Keys written with a value, valid or not (an ill-typed value is not "missing").
+    pub given: Vec<String>,
     pub at: Option<Time>,
     pub event: Option<Text>,
     /// Handles or free-text names (a pager, "Support desk").
@@ -94,6 +96,8 @@ pub struct TimelineEntry {
 #[derive(Clone, Debug)]
 pub struct Why {
     pub pos: Pos,
+    /// Keys written with a value, valid or not (an ill-typed value is not "missing").
+    pub given: Vec<String>,
     pub why: Option<Text>,
     pub because: Option<Text>,
 }
@@ -101,6 +105,8 @@ pub struct Why {
 #[derive(Clone, Debug)]
 pub struct Factor {
     pub pos: Pos,
+    /// Keys written with a value, valid or not (an ill-typed value is not "missing").
+    pub given: Vec<String>,
     pub category: Option<Text>,
     pub description: Option<Text>,
 }
@@ -108,6 +114,8 @@ pub struct Factor {
 #[derive(Clone, Debug)]
 pub struct ActionItem {
     pub pos: Pos,
+    /// Keys written with a value, valid or not (an ill-typed value is not "missing").
+    pub given: Vec<String>,
     pub id: Option<Text>,
     pub title: Option<Text>,
     pub owner: Option<Text>,
@@ -118,6 +126,11 @@ pub struct ActionItem {
     pub ticket: Option<Text>,
     /// Why an item is `wontfix`.
     pub reason: Option<Text>,
+}
+
+/// True when `key` was written with a value in an entry.
+pub fn given(keys: &[String], key: &str) -> bool {
+    keys.iter().any(|k| k == key)
 }
 
 impl ActionItem {
@@ -142,6 +155,8 @@ impl ActionItem {
 #[derive(Clone, Debug)]
 pub struct Link {
     pub pos: Pos,
+    /// Keys written with a value, valid or not (an ill-typed value is not "missing").
+    pub given: Vec<String>,
     pub title: Option<Text>,
     pub url: Option<Text>,
 }
@@ -149,6 +164,8 @@ pub struct Link {
 #[derive(Clone, Debug)]
 pub struct Waiver {
     pub pos: Pos,
+    /// Keys written with a value, valid or not (an ill-typed value is not "missing").
+    pub given: Vec<String>,
     pub rule: Option<Text>,
     pub reason: Option<Text>,
     /// Limits the waiver to one action item (`AI-2`); otherwise it covers the postmortem.
@@ -336,6 +353,7 @@ mod tests {
     fn overdue_is_strictly_after_due() {
         let item = ActionItem {
             pos: Pos::START,
+            given: Vec::new(),
             id: None,
             title: None,
             owner: None,

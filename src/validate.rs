@@ -7,9 +7,9 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::approvals::{self, History, OldContent, Trust};
-use crate::config::{is_handle, Config, FieldKind, RuleSetting};
+use crate::config::{is_handle, Config, FieldKind};
 use crate::diagnostic::{Diagnostic, Level};
-use crate::model::{format_duration, CustomValue, ItemStatus, Postmortem, Status, Text};
+use crate::model::{self, format_duration, CustomValue, ItemStatus, Postmortem, Status, Text};
 use crate::rules::{self, LevelPolicy};
 use crate::schema::is_http_url;
 use crate::tree::{did_you_mean, Pos};
@@ -111,11 +111,8 @@ impl<'a> Check<'a> {
         message: String,
         help: String,
     ) {
-        let level = match self.config.rule_setting(rule) {
-            Some(RuleSetting::Allow) => return,
-            Some(RuleSetting::Warn) => Level::Warning,
-            Some(RuleSetting::Error) => Level::Error,
-            None => level,
+        let Some(level) = self.config.level_for(rule, level) else {
+            return;
         };
         let waiver = rules::find(rule)
             .filter(|r| r.waivable)
@@ -149,8 +146,16 @@ impl<'a> Check<'a> {
             .map_or(Pos::START, |(k, _)| k.pos)
     }
 
+    /// True when a top-level key was written with a value, valid or not.
+    fn given(&self, key: &str) -> bool {
+        self.pm
+            .front_matter
+            .get(key)
+            .is_some_and(crate::load::has_value)
+    }
+
     fn required<T>(&mut self, value: &Option<T>, key: &str, from: Status, help: &str) {
-        if value.is_some() {
+        if value.is_some() || self.given(key) {
             return;
         }
         let level = if self.status >= from {
@@ -383,18 +388,20 @@ impl<'a> Check<'a> {
         let mut previous = None;
         for entry in entries {
             self.required_in(
-                &entry.at,
+                &entry.given,
+                "at",
                 entry.pos,
                 "timeline entry `at`",
                 "add `at: <RFC 3339 timestamp>`",
             );
             self.required_in(
-                &entry.event,
+                &entry.given,
+                "event",
                 entry.pos,
                 "timeline entry `event`",
                 "add `event:` saying what happened",
             );
-            if entry.who.is_empty() {
+            if entry.who.is_empty() && !model::given(&entry.given, "who") {
                 self.emit(
                     "timeline-who-missing",
                     entry.pos,
@@ -426,9 +433,10 @@ impl<'a> Check<'a> {
         }
     }
 
-    /// A field inside an entry (timeline, why, action item) that is missing.
-    fn required_in<T>(&mut self, value: &Option<T>, pos: Pos, what: &str, help: &str) {
-        if value.is_none() {
+    /// A field inside an entry (timeline, why, action item) that was not written at all;
+    /// one written with a bad value already has its type error.
+    fn required_in(&mut self, given: &[String], key: &str, pos: Pos, what: &str, help: &str) {
+        if !model::given(given, key) {
             self.emit("field-missing", pos, format!("{what} is missing"), help);
         }
     }
@@ -447,10 +455,11 @@ impl<'a> Check<'a> {
             );
         }
         for why in whys {
-            let missing = match (&why.why, &why.because) {
-                (None, None) => Some("both `why` and `because`"),
-                (None, Some(_)) => Some("`why`"),
-                (Some(_), None) => Some("`because`"),
+            let has = |key| model::given(&why.given, key);
+            let missing = match (has("why"), has("because")) {
+                (false, false) => Some("both `why` and `because`"),
+                (false, true) => Some("`why`"),
+                (true, false) => Some("`because`"),
                 _ => None,
             };
             if let Some(missing) = missing {
@@ -462,7 +471,7 @@ impl<'a> Check<'a> {
                 );
             }
         }
-        if pm.root_cause.is_none() {
+        if pm.root_cause.is_none() && !self.given("root_cause") {
             let pos = self.key_pos("root_cause");
             self.emit(
                 "root-cause-missing",
@@ -513,14 +522,16 @@ impl<'a> Check<'a> {
                 }
                 Some(_) => {}
                 None => self.required_in(
-                    &factor.category,
+                    &factor.given,
+                    "category",
                     factor.pos,
                     "factor `category`",
                     "add `category:`",
                 ),
             }
             self.required_in(
-                &factor.description,
+                &factor.given,
+                "description",
                 factor.pos,
                 "factor `description`",
                 "add `description:` explaining how it contributed",
@@ -558,6 +569,7 @@ impl<'a> Check<'a> {
                         );
                     }
                 }
+                None if model::given(&item.given, "id") => {}
                 None => self.emit_at(
                     "field-missing",
                     Level::Error,
@@ -568,13 +580,15 @@ impl<'a> Check<'a> {
                 ),
             }
             self.required_in(
-                &item.title,
+                &item.given,
+                "title",
                 item.pos,
                 &format!("{label} `title`"),
                 "add `title:` saying what will change",
             );
             match &item.owner {
                 Some(owner) => self.person(owner, &format!("{label} owner")),
+                None if model::given(&item.given, "owner") => {}
                 None => self.emit(
                     "action-item-owner-missing",
                     item.pos,
@@ -582,7 +596,7 @@ impl<'a> Check<'a> {
                     "add `owner:` with the handle of the person who will do it",
                 ),
             }
-            if item.due.is_none() {
+            if !model::given(&item.given, "due") {
                 self.emit(
                     "action-item-due-missing",
                     item.pos,
@@ -612,7 +626,7 @@ impl<'a> Check<'a> {
                 );
             }
             let closed_status = item.status() != ItemStatus::Open;
-            if closed_status && item.closed_at.is_none() {
+            if closed_status && !model::given(&item.given, "closed_at") {
                 let level = if self.status == Status::Closed {
                     Level::Error
                 } else {
@@ -680,10 +694,17 @@ impl<'a> Check<'a> {
         for link in &pm.links {
             match &link.url {
                 Some(url) => self.url(url, "link"),
-                None => self.required_in(&link.url, link.pos, "link `url`", "add `url: https://…`"),
+                None => self.required_in(
+                    &link.given,
+                    "url",
+                    link.pos,
+                    "link `url`",
+                    "add `url: https://…`",
+                ),
             }
             self.required_in(
-                &link.title,
+                &link.given,
+                "title",
                 link.pos,
                 "link `title`",
                 "add `title:` naming what the link shows",
@@ -856,21 +877,27 @@ impl<'a> Check<'a> {
 }
 
 /// 1-based column (in characters) of `phrase` in `text` as whole words, ignoring case.
+/// `phrase` is lowercase. Characters are folded one by one, remembering which original
+/// character each folded byte came from, so columns stay right even where lowercasing
+/// changes the length (`İ` → `i̇`).
 fn find_phrase(text: &str, phrase: &str) -> Option<usize> {
-    let lower = text.to_lowercase();
-    if lower.len() != text.len() {
-        // Case folding changed byte offsets (rare scripts); fall back to a plain search.
-        return lower.find(phrase).map(|_| 1);
+    let mut lower = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
+    for (index, c) in text.chars().enumerate() {
+        for folded in c.to_lowercase() {
+            lower.push(folded);
+            origin.extend(std::iter::repeat_n(index, folded.len_utf8()));
+        }
     }
+    let is_word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
     let mut start = 0;
     while let Some(found) = lower[start..].find(phrase) {
         let at = start + found;
         let end = at + phrase.len();
-        let before = lower[..at].chars().next_back();
-        let after = lower[end..].chars().next();
-        let is_word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        if !is_word_char(before) && !is_word_char(after) {
-            return Some(text[..at].chars().count() + 1);
+        if !is_word_char(lower[..at].chars().next_back())
+            && !is_word_char(lower[end..].chars().next())
+        {
+            return Some(origin[at] + 1);
         }
         start = at + phrase.chars().next().map_or(1, char::len_utf8);
     }
@@ -887,5 +914,7 @@ mod tests {
         assert_eq!(find_phrase("The default route", "fault"), None);
         assert_eq!(find_phrase("a blameless review", "blame"), None);
         assert_eq!(find_phrase("FAULT found", "fault"), Some(1));
+        assert_eq!(find_phrase("İlker kept the default timeout", "fault"), None);
+        assert_eq!(find_phrase("İİ careless", "careless"), Some(4));
     }
 }

@@ -146,10 +146,19 @@ pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
                     .with_context(|| format!("no such file or folder: {}", p.display()))
             })
             .collect::<Result<Vec<_>>>()?;
+        // Resolve the folder but not the file itself: a symlink is judged where it lies.
         let in_scope = |rel: &str| {
             let abs = ws.config.root.join(rel);
-            let abs = abs.canonicalize().unwrap_or(abs);
-            scopes.iter().any(|s| abs.starts_with(s))
+            let resolved = match (
+                abs.parent().and_then(|p| p.canonicalize().ok()),
+                abs.file_name(),
+            ) {
+                (Some(dir), Some(name)) => dir.join(name),
+                _ => abs,
+            };
+            scopes
+                .iter()
+                .any(|s| resolved.starts_with(s) || resolved.canonicalize().is_ok_and(|r| &r == s))
         };
         found.retain(|d| in_scope(&d.file));
         checked = loaded.files.iter().filter(|f| in_scope(f)).count();

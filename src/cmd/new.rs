@@ -98,8 +98,12 @@ pub fn run(ws: &Workspace, opts: &NewOptions) -> Result<PathBuf> {
     let rel = format!("{}/{stem}.md", config.site.content.trim_end_matches('/'));
     let path = config.root.join(&rel);
     let id = opts.id.clone().unwrap_or_else(|| stem.clone());
-    let loaded = crate::load::load_all(config)?;
-    if let Some(other) = loaded.postmortems.iter().find(|p| p.id.value == id) {
+    let existing = if config.content_dir().is_dir() {
+        crate::load::load_all(config)?.postmortems
+    } else {
+        Vec::new()
+    };
+    if let Some(other) = existing.iter().find(|p| p.id.value == id) {
         bail!(
             "id `{id}` is already used by {}\nhelp: pass --id with another id",
             ws.display(&other.file)

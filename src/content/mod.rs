@@ -163,8 +163,8 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, LoadProblem> {
         return Err(LoadProblem {
             pos: None,
             message: format!(
-                "the file is {:.1} MB; postmortems are limited to {} MB",
-                size as f64 / 1e6,
+                "the file is {:.1} MiB; postmortems are limited to {} MiB",
+                size as f64 / (1024.0 * 1024.0),
                 MAX_FILE_BYTES / 1024 / 1024
             ),
             help: "move logs and large attachments out of the postmortem and link to them".into(),
