@@ -40,6 +40,15 @@ pub struct ApprovalPolicy {
     pub require_signature: bool,
     /// How many responders must review; `None` means all of them.
     pub review_quorum: Option<usize>,
+    /// What `review`/`approve` write: trailers in a commit, or signed approval files.
+    pub record: Record,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Record {
+    #[default]
+    Commit,
+    File,
 }
 
 #[derive(Clone, Debug)]
@@ -309,7 +318,7 @@ fn read_approvals(r: &mut Reader, table: &Entries) -> ApprovalPolicy {
     r.unknown_keys(
         table,
         "in [approvals]",
-        &["trust_ref", "require_signature", "review_quorum"],
+        &["trust_ref", "require_signature", "review_quorum", "record"],
     );
     let trust_ref = get(table, "trust_ref")
         .and_then(|n| r.string(n, "approvals.trust_ref"))
@@ -332,10 +341,20 @@ fn read_approvals(r: &mut Reader, table: &Entries) -> ApprovalPolicy {
             }
             None => None,
         });
+    let record = match get(table, "record").and_then(|n| r.string(n, "approvals.record")) {
+        None => Record::Commit,
+        Some(s) if s.value == "commit" => Record::Commit,
+        Some(s) if s.value == "file" => Record::File,
+        Some(s) => {
+            r.report(RULE, Level::Error, s.pos, format!("`approvals.record` `{}` is not a record kind", s.value), "use \"commit\" (trailers in approval commits) or \"file\" (signed files that survive squash merges)");
+            Record::Commit
+        }
+    };
     ApprovalPolicy {
         trust_ref,
         require_signature,
         review_quorum,
+        record,
     }
 }
 

@@ -129,18 +129,25 @@ fn approve(dir: &Path, args: ApproveArgs, kind: Kind) -> Result<Outcome> {
         let rel = debrief::content::relative_name(&ws.config.root, path);
         println!("set status: published in {}", ws.display(&rel));
     }
-    if done.committed {
-        let what = if kind == Kind::Review {
-            "review"
-        } else {
-            "sign-off"
-        };
-        println!("recorded {what} of {}: {}", done.postmortem, done.trailer);
+    let what = if kind == Kind::Review {
+        "review"
     } else {
-        println!(
+        "sign-off"
+    };
+    match (&done.approval_file, done.committed) {
+        (Some(file), true) => println!(
+            "recorded {what} of {} in {}",
+            done.postmortem,
+            ws.display(file)
+        ),
+        (Some(file), false) => {
+            println!("wrote {}; commit it to record the {what}", ws.display(file))
+        }
+        (None, true) => println!("recorded {what} of {}: {}", done.postmortem, done.trailer),
+        (None, false) => println!(
             "add this trailer as the last paragraph of your commit message:\n\n{}",
             done.trailer
-        );
+        ),
     }
     Ok(Outcome::Clean)
 }

@@ -6,6 +6,7 @@
 //! reachable from HEAD and resolves who made it, and [`evaluate`] turns that into findings
 //! for each published postmortem. `docs/signoff.md` explains the model and its threats.
 
+pub mod files;
 pub mod signers;
 pub mod trailers;
 
@@ -179,7 +180,7 @@ pub struct Approval {
     pub kind: Kind,
     pub postmortem: String,
     pub digest: String,
-    pub commit: String,
+    pub origin: Origin,
     pub time: DateTime<FixedOffset>,
     pub author_name: String,
     pub author_email: String,
@@ -188,9 +189,26 @@ pub struct Approval {
     pub person: Option<String>,
 }
 
+/// Where an approval is recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Commit(String),
+    File(String),
+}
+
+impl Origin {
+    /// `commit 1a2b3c4d5e` or the approval file's path.
+    pub fn label(&self) -> String {
+        match self {
+            Origin::Commit(id) => format!("commit {}", &id[..id.len().min(10)]),
+            Origin::File(path) => path.clone(),
+        }
+    }
+}
+
 impl Approval {
-    pub fn short_commit(&self) -> &str {
-        &self.commit[..self.commit.len().min(10)]
+    pub fn short_commit(&self) -> String {
+        self.origin.label()
     }
 
     /// Who made it, as a reader should see it.
@@ -267,7 +285,7 @@ impl History {
                     kind: record.kind,
                     postmortem: record.postmortem,
                     digest: record.digest,
-                    commit: commit.id.clone(),
+                    origin: Origin::Commit(commit.id.clone()),
                     time: commit.time,
                     author_name: commit.author_name.clone(),
                     author_email: commit.author_email.clone(),
@@ -280,6 +298,12 @@ impl History {
             available: Ok(()),
             approvals,
         })
+    }
+
+    /// Adds records kept outside history (approval files), keeping newest first.
+    pub fn add(&mut self, more: Vec<Approval>) {
+        self.approvals.extend(more);
+        self.approvals.sort_by_key(|a| std::cmp::Reverse(a.time));
     }
 
     pub fn for_postmortem<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Approval> + 'a {
@@ -307,7 +331,9 @@ pub struct Record {
     pub kind: Kind,
     pub who: String,
     pub person: Option<String>,
-    pub commit: String,
+    pub commit: Option<String>,
+    /// The approval file, for records kept as files.
+    pub file: Option<String>,
     pub date: String,
     /// `current` or `stale`.
     pub digest: &'static str,
@@ -320,7 +346,14 @@ fn record(a: &Approval, current: &str) -> Record {
         kind: a.kind,
         who: a.who(),
         person: a.person.clone(),
-        commit: a.commit.clone(),
+        commit: match &a.origin {
+            Origin::Commit(id) => Some(id.clone()),
+            Origin::File(_) => None,
+        },
+        file: match &a.origin {
+            Origin::File(path) => Some(path.clone()),
+            Origin::Commit(_) => None,
+        },
         date: a.time.to_rfc3339(),
         digest: if a.digest == current {
             "current"
@@ -393,7 +426,8 @@ pub fn evaluate(
     if pm.status() < Status::Published {
         return out;
     }
-    if let Err(reason) = &history.available {
+    let recorded = history.for_postmortem(&pm.id.value).next().is_some();
+    if let (Err(reason), false) = (&history.available, recorded) {
         out.push((
             "signoff-missing",
             format!(
@@ -427,7 +461,11 @@ pub fn evaluate(
                 "a sign-off counts only from a person with the tech-lead role on the trusted revision".into(),
             ));
         } else if let Some(a) = stale_by_lead {
-            let changed = old_version(&a.commit)
+            let old = match &a.origin {
+                Origin::Commit(id) => old_version(id),
+                Origin::File(_) => None,
+            };
+            let changed = old
                 .map(|(fm, body)| {
                     crate::digest::changed_fields(&fm, &body, &pm.front_matter, &pm.body)
                 })
@@ -438,7 +476,7 @@ pub fn evaluate(
             out.push((
                 "signoff-stale",
                 format!(
-                    "the sign-off by {} in commit {} approved different content{changed}",
+                    "the sign-off by {} in {} approved different content{changed}",
                     a.who(),
                     a.short_commit()
                 ),
@@ -451,7 +489,7 @@ pub fn evaluate(
             out.push((
                 "signoff-not-tech-lead",
                 format!(
-                    "signed off by {} in commit {}, but the tech lead is {lead_name}",
+                    "signed off by {} in {}, but the tech lead is {lead_name}",
                     a.who(),
                     a.short_commit()
                 ),
@@ -460,7 +498,7 @@ pub fn evaluate(
         } else if let Some((a, problem)) = rejected {
             out.push((
                 "signoff-unsigned",
-                format!("sign-off in commit {} (author {}) does not count: {problem}", a.short_commit(), a.author_email),
+                format!("sign-off in {} (author {}) does not count: {problem}", a.short_commit(), a.author_email),
                 "sign the approval commit with a key listed in the trusted .debrief/allowed_signers (`git config gpg.format ssh`, `user.signingkey`), then `debrief approve` again".into(),
             ));
         } else {
@@ -469,7 +507,7 @@ pub fn evaluate(
                 .find(|a| a.person.is_none() && a.digest == digest);
             let detail = unknown.map_or_else(String::new, |a| {
                 format!(
-                    " (commit {} is by {}, who is not in the trusted [people])",
+                    " ({} is by {}, who is not in the trusted [people])",
                     a.short_commit(),
                     a.author_email
                 )

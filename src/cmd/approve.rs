@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 
 use super::check::{checked, Checked};
 use super::Workspace;
+use crate::approvals::files::{self, Statement};
 use crate::approvals::{self, trailers, Kind, Trust};
+use crate::config::Record;
 use crate::diagnostic::Level;
 use crate::digest;
 use crate::model::{Postmortem, Status};
@@ -97,6 +99,8 @@ pub struct Approved {
     pub trailer: String,
     pub committed: bool,
     pub status_changed: Option<PathBuf>,
+    /// The approval file written, with `[approvals] record = "file"`.
+    pub approval_file: Option<String>,
 }
 
 pub fn approve(ws: &Workspace, opts: &ApproveOptions) -> Result<Approved> {
@@ -174,56 +178,134 @@ pub fn approve(ws: &Workspace, opts: &ApproveOptions) -> Result<Approved> {
     }
     let digest = digest::content_digest(&pm.front_matter, &pm.body);
     let trailer = trailers::format(opts.kind, &pm.id.value, &digest);
+    // Sign the approval file before touching the postmortem, so a signing failure
+    // leaves the repository as it was.
+    let approval_file = match trust.policy.record {
+        Record::Commit => None,
+        Record::File => Some(write_approval_file(
+            ws,
+            opts.kind,
+            &pm.id.value,
+            &digest,
+            &me,
+        )?),
+    };
     let mut status_changed = None;
     if opts.kind == Kind::Signoff && pm.status() == Status::Review {
         let line = pm.status.as_ref().map(|s| s.pos.line).unwrap_or(0);
         set_status_line(&file, line, "published")?;
         status_changed = Some(file.clone());
     }
+    let mut approved = Approved {
+        postmortem: pm.id.value.clone(),
+        trailer,
+        committed: false,
+        status_changed,
+        approval_file,
+    };
     if opts.no_commit {
-        return Ok(Approved {
-            postmortem: pm.id.value.clone(),
-            trailer,
-            committed: false,
-            status_changed,
-        });
+        return Ok(approved);
     }
     let subject = match opts.kind {
         Kind::Review => format!("Review postmortem {}", pm.id.value),
         Kind::Signoff => format!("Sign off postmortem {}", pm.id.value),
     };
+    let body = match &approved.approval_file {
+        Some(path) => format!("Approval file: {path}"),
+        None => approved.trailer.clone(),
+    };
+    let mut paths: Vec<String> = Vec::new();
+    if approved.status_changed.is_some() {
+        paths.push(pm.file.clone());
+    }
+    if let Some(path) = &approved.approval_file {
+        let added = git(root, &["add", "--", path])?;
+        if !added.status.success() {
+            bail!(
+                "git add {path} failed:\n{}",
+                String::from_utf8_lossy(&added.stderr).trim()
+            );
+        }
+        paths.push(path.clone());
+    }
     let mut args = vec!["commit", "--quiet", "--allow-empty"];
     if trust.policy.require_signature {
         args.push("-S");
     }
-    args.extend(["-m", &subject, "-m", &trailer]);
-    if status_changed.is_some() {
-        args.extend(["--only", "--", &pm.file]);
-    } else {
+    args.extend(["-m", &subject, "-m", &body]);
+    if paths.is_empty() {
         let staged = git(root, &["diff", "--cached", "--quiet"])?;
         if !staged.status.success() {
             bail!("you have staged changes\nhelp: commit or unstage them first, so the review commit records only the review");
         }
+    } else {
+        args.extend(["--only", "--"]);
+        args.extend(paths.iter().map(String::as_str));
     }
     let output = git(root, &args)?;
     if !output.status.success() {
-        if let Some(path) = &status_changed {
-            let _ = git(
-                root,
-                &["checkout", "--", &crate::content::relative_name(root, path)],
-            );
+        if approved.status_changed.is_some() {
+            let _ = git(root, &["checkout", "--", &pm.file]);
         }
         bail!(
             "git commit failed:\n{}",
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok(Approved {
-        postmortem: pm.id.value.clone(),
-        trailer,
-        committed: true,
-        status_changed,
-    })
+    approved.committed = true;
+    Ok(approved)
+}
+
+/// Signs an approval statement with the caller's SSH key and writes it under
+/// `.debrief/approvals/`. Refuses to replace an existing approval.
+fn write_approval_file(
+    ws: &Workspace,
+    kind: Kind,
+    id: &str,
+    digest: &str,
+    signer: &str,
+) -> Result<String> {
+    let key_output = git(&ws.config.root, &["config", "user.signingkey"])?;
+    let key = String::from_utf8_lossy(&key_output.stdout)
+        .trim()
+        .to_owned();
+    if key.is_empty() {
+        bail!("approval files are signed with your SSH key, and git has no user.signingkey\nhelp: git config user.signingkey ~/.ssh/id_ed25519.pub");
+    }
+    let statement = Statement {
+        kind,
+        postmortem: id.to_owned(),
+        digest: digest.to_owned(),
+        signer: signer.to_owned(),
+        date: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 0).fixed_offset(),
+    };
+    let rel = statement.path();
+    let path = ws.config.root.join(&rel);
+    if path.exists() {
+        bail!("{} already records this approval", ws.display(&rel));
+    }
+    let key_path = key.strip_prefix("~/").map_or_else(
+        || key.clone(),
+        |rest| {
+            std::env::var("HOME")
+                .map(|h| format!("{h}/{rest}"))
+                .unwrap_or(key.clone())
+        },
+    );
+    let text = statement.text();
+    let armor = files::sign(&key_path, &text)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, format!("{text}{armor}").as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(rel)
 }
 
 /// Rewrites only the value on `line` (`status: review  # note` keeps its comment), leaving
@@ -341,7 +423,10 @@ pub fn approvals_report(
                 "  {kind}  {:<12} {}  {}  {:<7}  signature: {}",
                 r.who,
                 &r.date[..10.min(r.date.len())],
-                &r.commit[..10.min(r.commit.len())],
+                r.commit.as_deref().map_or_else(
+                    || r.file.clone().unwrap_or_default(),
+                    |c| c[..10.min(c.len())].to_owned()
+                ),
                 r.digest,
                 r.signature
             );

@@ -60,12 +60,15 @@ pub fn checked(ws: &Workspace, today: NaiveDate, trust_ref: Option<&str>) -> Res
         .postmortems
         .iter()
         .any(|p| p.status() >= Status::Published);
-    let history = match &repo {
+    let mut history = match &repo {
         None => History::unavailable("not a git repository"),
         Some(_) if !needs_history => History::unavailable("no published postmortems"),
         Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
         Some(repo) => History::scan(repo, &trust)?,
     };
+    if needs_history {
+        history.add(crate::approvals::files::scan(&config.root, &trust)?);
+    }
     if needs_history && repo.is_some() {
         found.extend(trust.problems.iter().cloned());
         if trust.source == TrustSource::WorkingTree {
