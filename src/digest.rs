@@ -78,7 +78,8 @@ fn without_item_tracking(items: &Node) -> Json {
     }
 }
 
-fn to_json(node: &Node) -> Json {
+/// The tree as JSON (object keys sorted); used for the digest and for exports.
+pub fn to_json(node: &Node) -> Json {
     match &node.value {
         Value::Null => Json::Null,
         Value::Bool(b) => Json::Bool(*b),

@@ -209,9 +209,12 @@ impl<'f> Reader<'f> {
         match &node.value {
             Value::Null => None,
             Value::Str(s) if s.trim().is_empty() => None,
-            Value::Str(s) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-                Ok(d) => Some(Spanned::new(d, node.pos)),
-                Err(_) => {
+            Value::Str(s) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .ok()
+                .filter(|_| is_iso_date(s.trim()))
+            {
+                Some(d) => Some(Spanned::new(d, node.pos)),
+                None => {
                     self.type_error(node, what, "a date (YYYY-MM-DD)", &example);
                     None
                 }
@@ -224,12 +227,24 @@ impl<'f> Reader<'f> {
     }
 }
 
+/// Exactly `YYYY-MM-DD` with zero padding (chrono alone also takes `2026-1-5`).
+fn is_iso_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit())
+}
+
 /// True when `url` is an absolute http(s) URL with a host and no spaces. Anything else
 /// (`javascript:`, `file:`, relative paths) is refused wherever debrief emits links.
 pub fn is_http_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
+    let scheme_end = url.find("://").unwrap_or(0);
+    let scheme = url[..scheme_end].to_ascii_lowercase();
+    let rest = (scheme == "https" || scheme == "http").then(|| &url[scheme_end + 3..]);
     match rest {
         Some(rest) => {
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");

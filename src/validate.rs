@@ -232,7 +232,7 @@ impl<'a> Check<'a> {
             &pm.resolved_at,
             "resolved_at",
             Status::Review,
-            "add `resolved_at:` with when the incident was over for customers",
+            "add `resolved_at:` with when the incident was resolved and closed operationally",
         );
         self.required(
             &pm.summary,
@@ -380,7 +380,7 @@ impl<'a> Check<'a> {
     fn timeline(&mut self) {
         let pm = self.pm;
         let entries = pm.timeline.as_ref().map_or(&[][..], |t| &t.value);
-        if entries.is_empty() {
+        if entries.is_empty() && (pm.timeline.is_some() || !self.given("timeline")) {
             let pos = self.key_pos("timeline");
             self.emit("timeline-missing", pos, "the timeline is empty".into(), "add `timeline:` entries with `at`, `event` and `who`, from first signal to resolution");
             return;
@@ -445,7 +445,7 @@ impl<'a> Check<'a> {
         let pm = self.pm;
         let whys = pm.whys.as_ref().map_or(&[][..], |w| &w.value);
         let min = self.config.workflow.min_whys;
-        if whys.len() < min {
+        if whys.len() < min && (pm.whys.is_some() || !self.given("whys")) {
             let pos = self.key_pos("whys");
             self.emit(
                 "whys-too-few",
@@ -485,7 +485,7 @@ impl<'a> Check<'a> {
     fn factors(&mut self) {
         let pm = self.pm;
         let categories = &self.config.workflow.factor_categories;
-        if pm.factors().is_empty() {
+        if pm.factors().is_empty() && (pm.factors.is_some() || !self.given("factors")) {
             let pos = self.key_pos("factors");
             self.emit(
                 "factors-missing",
@@ -541,7 +541,7 @@ impl<'a> Check<'a> {
 
     fn action_items(&mut self, today: NaiveDate) {
         let pm = self.pm;
-        if pm.items().is_empty() {
+        if pm.items().is_empty() && (pm.action_items.is_some() || !self.given("action_items")) {
             let pos = self.key_pos("action_items");
             self.emit(
                 "action-items-missing",
@@ -782,7 +782,14 @@ impl<'a> Check<'a> {
                 );
             }
             if let Some(item) = &waiver.item {
-                if !item_ids.contains(item.value.as_str()) {
+                if !rule.value.starts_with("action-item-") {
+                    self.emit(
+                        "waiver-invalid",
+                        item.pos,
+                        format!("`{}` is about the whole postmortem; a waiver of it cannot name an action item", rule.value),
+                        "remove `item:` from this waiver",
+                    );
+                } else if !item_ids.contains(item.value.as_str()) {
                     self.emit(
                         "waiver-invalid",
                         item.pos,
@@ -861,7 +868,8 @@ impl<'a> Check<'a> {
                     "remove it from `related`",
                 );
             } else if !by_id.contains_key(related.value.as_str()) {
-                let help = did_you_mean(&related.value, by_id.keys().copied()).map_or_else(
+                let others = by_id.keys().copied().filter(|id| *id != pm.id.value);
+                let help = did_you_mean(&related.value, others).map_or_else(
                     || "use the id (file name without .md) of another postmortem".to_owned(),
                     |c| format!("did you mean `{c}`?"),
                 );

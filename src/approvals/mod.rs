@@ -10,14 +10,14 @@ pub mod files;
 pub mod signers;
 pub mod trailers;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::config::{ApprovalPolicy, Config, Person};
+use crate::config::{ApprovalPolicy, Config, Person, RuleSetting};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::git::Repo;
 use crate::model::{Postmortem, Status};
@@ -37,12 +37,27 @@ pub struct Trust {
     pub source: TrustSource,
     pub people: BTreeMap<String, Person>,
     pub policy: ApprovalPolicy,
+    /// `[rules]` of the trusted revision: they set the levels of the approval rules, so a
+    /// pull request cannot allow away its own missing sign-off.
+    pub rules: BTreeMap<String, RuleSetting>,
     pub signers: Vec<AllowedSigner>,
     /// Problems in the trusted allowed-signers file.
     pub problems: Vec<Diagnostic>,
 }
 
 impl Trust {
+    /// The working tree's own roster and policy, used when no approval is being judged.
+    pub fn working_tree(config: &Config) -> Trust {
+        Trust::new(
+            TrustSource::WorkingTree,
+            config.people.clone(),
+            config.approvals.clone(),
+            config.rules.clone(),
+            "",
+            signers::PATH,
+        )
+    }
+
     /// Reads the trust roots from `trust_ref` (or `[approvals] trust_ref`), else from the
     /// working tree. A trust ref that cannot be read is an operational error: guessing
     /// would let a pull request vouch for itself.
@@ -60,6 +75,7 @@ impl Trust {
                 TrustSource::WorkingTree,
                 config.people.clone(),
                 config.approvals.clone(),
+                config.rules.clone(),
                 &text,
                 signers::PATH,
             ));
@@ -70,9 +86,9 @@ impl Trust {
                 config.root.display()
             );
         };
-        let commit = repo.resolve(&name).with_context(|| {
-            format!(
-                "help: fetch it first, e.g. `git fetch origin {}`",
+        let commit = repo.resolve(&name).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the trust ref: {e:#}\nhelp: fetch it first, e.g. `git fetch origin {}`",
                 name.trim_start_matches("origin/")
             )
         })?;
@@ -106,6 +122,7 @@ impl Trust {
             TrustSource::Ref { name, commit },
             trusted.people,
             trusted.approvals,
+            trusted.rules,
             &signers_text,
             &label,
         ))
@@ -115,6 +132,7 @@ impl Trust {
         source: TrustSource,
         people: BTreeMap<String, Person>,
         policy: ApprovalPolicy,
+        rules: BTreeMap<String, RuleSetting>,
         signers_text: &str,
         label: &str,
     ) -> Trust {
@@ -136,6 +154,7 @@ impl Trust {
             source,
             people,
             policy,
+            rules,
             signers,
             problems,
         }
@@ -227,6 +246,8 @@ pub struct History {
     pub available: Result<(), String>,
     /// Newest first.
     pub approvals: Vec<Approval>,
+    /// Ids of the postmortems that exist now (see [`History::for_postmortem`]).
+    pub known_ids: HashSet<String>,
 }
 
 impl History {
@@ -234,6 +255,7 @@ impl History {
         History {
             available: Err(reason.into()),
             approvals: Vec::new(),
+            known_ids: HashSet::new(),
         }
     }
 
@@ -297,6 +319,7 @@ impl History {
         Ok(History {
             available: Ok(()),
             approvals,
+            known_ids: HashSet::new(),
         })
     }
 
@@ -306,8 +329,17 @@ impl History {
         self.approvals.sort_by_key(|a| std::cmp::Reverse(a.time));
     }
 
-    pub fn for_postmortem<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Approval> + 'a {
-        self.approvals.iter().filter(move |a| a.postmortem == id)
+    /// Records about a postmortem: those naming its id, and those approving exactly its
+    /// content under an id that no longer exists (the file was renamed, so its default id
+    /// changed). A record for a postmortem that still exists never counts for another.
+    pub fn for_postmortem<'a>(
+        &'a self,
+        id: &'a str,
+        digest: &'a str,
+    ) -> impl Iterator<Item = &'a Approval> + 'a {
+        self.approvals.iter().filter(move |a| {
+            a.postmortem == id || (a.digest == digest && !self.known_ids.contains(&a.postmortem))
+        })
     }
 }
 
@@ -335,6 +367,8 @@ pub struct Record {
     /// The approval file, for records kept as files.
     pub file: Option<String>,
     pub date: String,
+    #[serde(skip)]
+    pub time: DateTime<FixedOffset>,
     /// `current` or `stale`.
     pub digest: &'static str,
     /// `not-required`, `verified`, or the problem.
@@ -355,6 +389,7 @@ fn record(a: &Approval, current: &str) -> Record {
             Origin::Commit(_) => None,
         },
         date: a.time.to_rfc3339(),
+        time: a.time,
         digest: if a.digest == current {
             "current"
         } else {
@@ -363,7 +398,10 @@ fn record(a: &Approval, current: &str) -> Record {
         signature: match &a.signature {
             SignatureStatus::NotChecked => "not-required".into(),
             SignatureStatus::Verified { .. } => "verified".into(),
-            SignatureStatus::Rejected(p) => p.to_string(),
+            SignatureStatus::Rejected(p) => match &a.origin {
+                Origin::File(_) => files::describe(p),
+                Origin::Commit(_) => p.to_string(),
+            },
         },
     }
 }
@@ -374,7 +412,7 @@ fn trusted_tech_lead(trust: &Trust, handle: &str) -> bool {
 }
 
 pub fn standing(pm: &Postmortem, digest: &str, history: &History, trust: &Trust) -> Standing {
-    let mine: Vec<&Approval> = history.for_postmortem(&pm.id.value).collect();
+    let mine: Vec<&Approval> = history.for_postmortem(&pm.id.value, digest).collect();
     let valid_current = |a: &&&Approval| a.digest == digest && a.person.is_some();
     let tech_lead = pm.tech_lead.as_ref().map(|t| t.value.as_str());
     let signoff = mine
@@ -426,7 +464,10 @@ pub fn evaluate(
     if pm.status() < Status::Published {
         return out;
     }
-    let recorded = history.for_postmortem(&pm.id.value).next().is_some();
+    let recorded = history
+        .for_postmortem(&pm.id.value, digest)
+        .next()
+        .is_some();
     if let (Err(reason), false) = (&history.available, recorded) {
         out.push((
             "signoff-missing",
@@ -440,7 +481,7 @@ pub fn evaluate(
         return out;
     }
     let standing = standing(pm, digest, history, trust);
-    let mine: Vec<&Approval> = history.for_postmortem(&pm.id.value).collect();
+    let mine: Vec<&Approval> = history.for_postmortem(&pm.id.value, digest).collect();
     let tech_lead = pm.tech_lead.as_ref().map(|t| t.value.as_str());
     let signoffs: Vec<&&Approval> = mine.iter().filter(|a| a.kind == Kind::Signoff).collect();
     if standing.signoff.is_none() {
@@ -498,8 +539,14 @@ pub fn evaluate(
         } else if let Some((a, problem)) = rejected {
             out.push((
                 "signoff-unsigned",
-                format!("sign-off in {} (author {}) does not count: {problem}", a.short_commit(), a.author_email),
-                "sign the approval commit with a key listed in the trusted .debrief/allowed_signers (`git config gpg.format ssh`, `user.signingkey`), then `debrief approve` again".into(),
+                {
+                    let problem = match &a.origin {
+                        Origin::File(_) => files::describe(problem),
+                        Origin::Commit(_) => problem.to_string(),
+                    };
+                    format!("sign-off in {} (author {}) does not count: {problem}", a.short_commit(), a.author_email)
+                },
+                "sign the approval with a key listed in the trusted .debrief/allowed_signers (`git config gpg.format ssh` and `user.signingkey`), then run `debrief approve` again".into(),
             ));
         } else {
             let unknown = signoffs
@@ -509,7 +556,7 @@ pub fn evaluate(
                 format!(
                     " ({} is by {}, who is not in the trusted [people])",
                     a.short_commit(),
-                    a.author_email
+                    a.who()
                 )
             });
             out.push((

@@ -72,16 +72,22 @@ fn git(root: &Path, args: &[&str]) -> Result<std::process::Output> {
         .with_context(|| format!("cannot run `git {}` (is git installed?)", args.join(" ")))
 }
 
-/// The caller's `[people]` handle from `git config user.email`, judged by the trusted roster.
+/// The caller's `[people]` handle, judged by the trusted roster. The email is the one git
+/// will write as the commit author (`git var GIT_AUTHOR_IDENT` honours GIT_AUTHOR_EMAIL,
+/// author.email and user.email), so the check and the record agree.
 fn caller(ws: &Workspace, trust: &Trust) -> Result<String> {
-    let output = git(&ws.config.root, &["config", "user.email"])?;
-    let email = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if email.is_empty() {
-        bail!("git has no user.email\nhelp: git config user.email you@example.com");
+    let output = git(&ws.config.root, &["var", "GIT_AUTHOR_IDENT"])?;
+    let ident = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let email = match (ident.find('<'), ident.find('>')) {
+        (Some(start), Some(end)) if start < end => ident[start + 1..end].trim().to_owned(),
+        _ => String::new(),
+    };
+    if !output.status.success() || email.is_empty() {
+        bail!("git does not know who you are\nhelp: git config user.email you@example.com");
     }
     match trust.person_by_email(&email) {
         Some(handle) => Ok(handle.to_owned()),
-        None => bail!("your git user.email <{email}> belongs to nobody in the trusted [people]\nhelp: add it to your entry's `emails` in debrief.toml (on the trusted branch)"),
+        None => bail!("your git identity <{email}> belongs to nobody in the trusted [people]\nhelp: add it to your entry's `emails` in debrief.toml (on the trusted branch)"),
     }
 }
 
@@ -110,12 +116,15 @@ pub fn approve(ws: &Workspace, opts: &ApproveOptions) -> Result<Approved> {
         diagnostics,
         trust,
         ..
-    } = checked(ws, today, opts.trust_ref.as_deref())?;
+    } = checked(ws, today, opts.trust_ref.as_deref(), true)?;
     let pm = find(ws, &loaded.postmortems, &opts.target)?;
     let verb = match opts.kind {
         Kind::Review => "review",
         Kind::Signoff => "approve",
     };
+    if !crate::config::is_handle(&pm.id.value) {
+        bail!("`{}` is not a valid postmortem id, so an approval of it could not be recorded\nhelp: use lowercase letters, digits and dashes (rename the file or set `id:`)", pm.id.value);
+    }
     if pm.status() == Status::Draft {
         bail!("`{}` is a draft\nhelp: set `status: review` when it is ready, then `debrief {verb}` it", pm.id.value);
     }
@@ -230,6 +239,10 @@ pub fn approve(ws: &Workspace, opts: &ApproveOptions) -> Result<Approved> {
     }
     let mut args = vec!["commit", "--quiet", "--allow-empty"];
     if trust.policy.require_signature {
+        let format = git(root, &["config", "gpg.format"])?;
+        if String::from_utf8_lossy(&format.stdout).trim() != "ssh" {
+            bail!("signatures are required and debrief verifies SSH signatures only\nhelp: git config gpg.format ssh && git config user.signingkey ~/.ssh/id_ed25519.pub");
+        }
         args.push("-S");
     }
     args.extend(["-m", &subject, "-m", &body]);
@@ -358,7 +371,7 @@ pub fn approvals_report(
         history,
         trust,
         ..
-    } = checked(ws, ws.today(today), trust_ref)?;
+    } = checked(ws, ws.today(today), trust_ref, true)?;
     let selected: Vec<&Postmortem> = match target {
         Some(t) => vec![find(ws, &loaded.postmortems, t)?],
         None => {

@@ -9,14 +9,15 @@ use chrono::NaiveDate;
 
 use super::{Outcome, Workspace};
 use crate::approvals::{repo_prefix, History, Trust, TrustSource};
+use crate::config::{self, Config};
 use crate::content::{self, ContentPath};
 use crate::diagnostic::{self, Counts, Diagnostic, Level};
 use crate::git::Repo;
+use crate::load;
 use crate::model::{Postmortem, Status};
 use crate::report::{self, Format, Summary};
 use crate::tree::Node;
 use crate::validate::{self, ApprovalContext};
-use crate::{config, load};
 
 pub struct CheckOptions {
     /// Narrow the report to these files or folders; everything is still loaded.
@@ -49,34 +50,59 @@ pub struct Checked {
 }
 
 /// Loads, validates and judges approvals. Shared by every command that must refuse bad input.
-pub fn checked(ws: &Workspace, today: NaiveDate, trust_ref: Option<&str>) -> Result<Checked> {
+/// `scan_history` reads approvals even when nothing is published yet (`debrief approvals`).
+pub fn checked(
+    ws: &Workspace,
+    today: NaiveDate,
+    trust_ref: Option<&str>,
+    scan_history: bool,
+) -> Result<Checked> {
     let config = &ws.config;
     let mut loaded = load::load_all(config)?;
     let mut found = std::mem::take(&mut loaded.diagnostics);
     found.extend(validate::validate(config, &loaded.postmortems, today));
     let repo = Repo::discover(&config.root)?;
-    let trust = Trust::load(config, repo.as_ref(), trust_ref)?;
-    let needs_history = loaded
-        .postmortems
-        .iter()
-        .any(|p| p.status() >= Status::Published);
+    let needs_history = scan_history
+        || loaded
+            .postmortems
+            .iter()
+            .any(|p| p.status() >= Status::Published);
+    // Trust roots matter only when approvals are judged; an unfetched trust ref must not
+    // block checking drafts.
+    let trust = if needs_history {
+        Trust::load(config, repo.as_ref(), trust_ref)?
+    } else {
+        Trust::working_tree(config)
+    };
     let mut history = match &repo {
         None => History::unavailable("not a git repository"),
         Some(_) if !needs_history => History::unavailable("no published postmortems"),
         Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
         Some(repo) => History::scan(repo, &trust)?,
     };
+    history.known_ids = loaded
+        .postmortems
+        .iter()
+        .map(|p| p.id.value.clone())
+        .collect();
     if needs_history {
         history.add(crate::approvals::files::scan(&config.root, &trust)?);
     }
+    // Approval findings take their levels from the trusted [rules].
+    let trusted = Config {
+        rules: trust.rules.clone(),
+        ..config.clone()
+    };
     if needs_history && repo.is_some() {
-        found.extend(trust.problems.iter().cloned());
+        let mut roots = trust.problems.clone();
         if trust.source == TrustSource::WorkingTree {
-            found.push(
+            roots.push(
                 Diagnostic::new("trust-working-tree", Level::Warning, config::FILE_NAME, None, "[people], [approvals] and allowed signers were read from the working tree, which a pull request can change")
                     .help("in CI pass `--trust-ref origin/<base branch>`, or set `[approvals] trust_ref`"),
             );
         }
+        trusted.apply_overrides(&mut roots);
+        found.extend(roots);
     }
     let prefix = repo
         .as_ref()
@@ -118,7 +144,7 @@ pub fn checked(ws: &Workspace, today: NaiveDate, trust_ref: Option<&str>) -> Res
         old_version: &old_version,
     };
     found.extend(validate::validate_approvals(
-        config,
+        &trusted,
         &loaded.postmortems,
         &ctx,
     ));
@@ -137,7 +163,7 @@ pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
         loaded,
         diagnostics: mut found,
         ..
-    } = checked(ws, today, opts.trust_ref.as_deref())?;
+    } = checked(ws, today, opts.trust_ref.as_deref(), false)?;
     let mut checked = loaded.files.len();
     if !opts.paths.is_empty() {
         let scopes = opts

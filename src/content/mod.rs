@@ -47,6 +47,15 @@ pub fn discover(root: &Path, content_dir: &Path) -> Result<Discovery> {
     let canonical_root = root
         .canonicalize()
         .with_context(|| format!("cannot resolve {}", root.display()))?;
+    if let Ok(real) = content_dir.canonicalize() {
+        if !real.starts_with(&canonical_root) {
+            anyhow::bail!(
+                "the content folder {} resolves to {}, outside the repository; not reading it",
+                content_dir.display(),
+                real.display()
+            );
+        }
+    }
     if !content_dir.is_dir() {
         anyhow::bail!(
             "content folder {} does not exist (set `[site] content` in debrief.toml or create it)",
@@ -230,6 +239,19 @@ pub fn split(path: ContentPath, text: String) -> Result<SourceFile, LoadProblem>
                     .help
                     .unwrap_or_else(|| "fix the YAML syntax at this position".into()),
             })?;
+            if !matches!(
+                front_matter.value,
+                crate::tree::Value::Map(_) | crate::tree::Value::Null
+            ) {
+                return Err(LoadProblem {
+                    pos: Some(front_matter.pos),
+                    message: format!(
+                        "the front-matter is {}, not a mapping of fields",
+                        front_matter.kind()
+                    ),
+                    help: "write one `field: value` per line between the `---` lines".into(),
+                });
+            }
             return Ok(SourceFile {
                 path,
                 front_matter,

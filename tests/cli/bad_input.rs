@@ -169,9 +169,11 @@ fn an_unknown_key_is_reported_and_the_rest_still_checked() {
 }
 
 #[test]
-fn front_matter_that_is_a_list_is_a_type_error() {
+fn front_matter_that_is_a_list_is_invalid_and_not_followed_by_missing_fields() {
     let report = check_bad("---\n- title\n- status\n---\n");
-    report.expect("field-type", "error", BAD, 2);
+    let d = report.expect("front-matter-invalid", "error", BAD, 2);
+    assert!(d.message.contains("not a mapping"), "{d}");
+    report.assert_no("field-missing");
 }
 
 // --- hostile files: rejected, and the run finishes ---------------------------------------

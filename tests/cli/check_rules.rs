@@ -981,3 +981,37 @@ fn outside_git_a_published_postmortem_cannot_prove_its_sign_off() {
     assert!(d.message.contains("not a git repository"), "{d}");
     check_with(&config, &Pm::with_status("review")).assert_clean();
 }
+
+// --- follow-up findings ------------------------------------------------------------------
+
+#[test]
+fn a_waiver_of_declare_late_cannot_name_an_action_item() {
+    let pm = Pm::published().insert_after(
+        "    closed_at: 2026-11-18",
+        "waivers:\n  - rule: declare-late\n    reason: Pager outage.\n    item: AI-1",
+    );
+    let report = check(&pm);
+    let d = report.expect("waiver-invalid", "error", A, pm.line_of("    item: AI-1"));
+    assert!(d.message.contains("cannot name an action item"), "{d}");
+}
+
+#[test]
+fn an_unreadable_timeline_is_a_type_error_not_also_missing() {
+    let pm = Pm::published().set_block("timeline", "timeline: soon");
+    let report = check(&pm);
+    report.expect("field-type", "error", A, pm.line_of("timeline: soon"));
+    report.assert_no("timeline-missing");
+}
+
+#[test]
+fn dates_must_be_zero_padded() {
+    let pm = Pm::published().replace("due: 2026-12-18", "due: 2026-12-8");
+    let report = check(&pm);
+    report.expect("field-type", "error", A, pm.line_of("due: 2026-12-8"));
+}
+
+#[test]
+fn url_schemes_are_case_insensitive() {
+    let pm = Pm::published().replace("url: https://", "url: HTTPS://");
+    check(&pm).assert_no("url-invalid");
+}
