@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use debrief::approvals::Kind;
 use debrief::cmd::approve::ApproveOptions;
+use debrief::cmd::build::BuildOptions;
 use debrief::cmd::{
     self, check::CheckOptions, new::NewOptions, parse_date_arg, Outcome, Workspace,
 };
@@ -68,6 +69,27 @@ enum Command {
         #[arg(long, value_name = "REF")]
         trust_ref: Option<String>,
     },
+    /// Render the site: index, postmortem pages, action items, trends, feeds and exports.
+    Build {
+        /// Output folder (default: public/ in the repository).
+        #[arg(long, short = 'o', value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Also publish drafts and postmortems in review, with a banner.
+        #[arg(long)]
+        drafts: bool,
+        /// Base URL used in the feed (default: [site] base_url).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Judge due dates as of this day instead of today.
+        #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
+        /// Read [people], [approvals] and allowed signers from this revision.
+        #[arg(long, value_name = "REF")]
+        trust_ref: Option<String>,
+    },
+    /// Work with the site theme.
+    #[command(subcommand)]
+    Theme(ThemeCommand),
     /// Record your review of a postmortem (workflow step 6) as a git commit.
     Review(ApproveArgs),
     /// Sign off a postmortem as its tech lead (step 7): sets `status: published` and commits.
@@ -89,6 +111,15 @@ enum Command {
         /// Print the canonical text that is hashed instead of the digest.
         #[arg(long)]
         canonical: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ThemeCommand {
+    /// Copy the default theme into DIR (default: themes/custom) to customise it.
+    Eject {
+        #[arg(value_name = "DIR")]
+        target: Option<PathBuf>,
     },
 }
 
@@ -210,6 +241,40 @@ fn run(cli: Cli) -> Result<Outcome> {
                 trust_ref,
             };
             cmd::check::run(&ws, &opts)
+        }
+        Command::Build {
+            output,
+            drafts,
+            base_url,
+            today,
+            trust_ref,
+        } => {
+            let ws = Workspace::open(&dir)?;
+            let opts = BuildOptions {
+                output,
+                drafts,
+                base_url,
+                today,
+                trust_ref,
+                color: std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            };
+            cmd::build::run(&ws, &opts)
+        }
+        Command::Theme(ThemeCommand::Eject { target }) => {
+            let ws = Workspace::open(&dir)?;
+            let target =
+                target.map_or_else(|| ws.config.root.join("themes/custom"), |t| dir.join(t));
+            let written = debrief::render::theme::eject(&target)?;
+            for path in &written {
+                println!("created {}", path.display());
+            }
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            println!("next: set `theme = \"{name}\"` in [site] of debrief.toml (the folder must be themes/{name} in the repository)");
+            Ok(Outcome::Clean)
         }
         Command::Review(args) => approve(&dir, args, Kind::Review),
         Command::Approve(args) => approve(&dir, args, Kind::Signoff),

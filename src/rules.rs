@@ -101,3 +101,41 @@ pub fn find(id: &str) -> Option<&'static Rule> {
 pub fn ids() -> impl Iterator<Item = &'static str> {
     RULES.iter().map(|r| r.id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RULES;
+
+    #[test]
+    fn every_rule_is_documented_in_docs_rules_md() {
+        let docs = include_str!("../docs/rules.md");
+        let headings: Vec<&str> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("## "))
+            .map(str::trim)
+            .collect();
+        for rule in RULES {
+            assert!(
+                headings.contains(&rule.id),
+                "docs/rules.md has no `## {}` section",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_unique_kebab_case() {
+        for (i, rule) in RULES.iter().enumerate() {
+            assert!(
+                rule.id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{}",
+                rule.id
+            );
+            assert!(
+                RULES[..i].iter().all(|r| r.id != rule.id),
+                "duplicate {}",
+                rule.id
+            );
+        }
+    }
+}

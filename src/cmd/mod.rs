@@ -1,6 +1,7 @@
 //! One function per command. Each returns the process outcome; `main` maps errors to exit 2.
 
 pub mod approve;
+pub mod build;
 pub mod check;
 pub mod init;
 pub mod new;

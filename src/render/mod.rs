@@ -1,0 +1,721 @@
+//! Render: the whole site as in-memory pages. Nothing here writes files; `output` does.
+//!
+//! Pages are rendered in parallel from view structs ([`view`]). Output is deterministic:
+//! every list is sorted, every date comes from the input or `today`.
+
+pub mod markdown;
+pub mod svg;
+pub mod theme;
+pub mod trends;
+pub mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{anyhow, Result};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::approvals::{History, Trust};
+use crate::config::Config;
+use crate::model::{ItemStatus, Postmortem, Status};
+use theme::{tera_error, Theme};
+use trends::slug;
+use view::{named, Card, ItemView, Named, PersonRef};
+
+/// One output file, by its path relative to the site root (`postmortems/x/index.html`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What the site is built from.
+pub struct SiteInput<'a> {
+    pub config: &'a Config,
+    /// The postmortems to publish (already filtered by status).
+    pub postmortems: Vec<&'a Postmortem>,
+    pub history: &'a History,
+    pub trust: &'a Trust,
+    pub today: NaiveDate,
+    pub base_url: String,
+}
+
+#[derive(Serialize)]
+struct SiteMeta<'a> {
+    title: &'a str,
+    base_url: &'a str,
+}
+
+/// A taxonomy term and how many postmortems carry it.
+#[derive(Serialize)]
+struct Term {
+    name: String,
+    url: String,
+    count: usize,
+}
+
+struct Renderer<'a> {
+    theme: Theme,
+    site: SiteMeta<'a>,
+    today: String,
+}
+
+impl Renderer<'_> {
+    /// Renders `template` for a page at `path`, with `root` pointing back to the site root.
+    fn page(&self, template: &str, path: &str, nav: &str, extra: tera::Context) -> Result<Page> {
+        let mut context = tera::Context::new();
+        context.insert("site", &self.site);
+        context.insert("root", &root_of(path));
+        context.insert("nav", nav);
+        context.insert("today", &self.today);
+        context.extend(extra);
+        let html = self.theme.tera.render(template, &context).map_err(|e| {
+            anyhow!(
+                "cannot render {path} with template {template}: {}",
+                tera_error(&e)
+            )
+        })?;
+        Ok(Page {
+            path: path.to_owned(),
+            bytes: html.into_bytes(),
+        })
+    }
+}
+
+/// `postmortems/x/index.html` → `../../`
+pub fn root_of(path: &str) -> String {
+    "../".repeat(path.matches('/').count())
+}
+
+fn context(pairs: &[(&str, &dyn erased::Value)]) -> tera::Context {
+    let mut context = tera::Context::new();
+    for (key, value) in pairs {
+        value.insert_into(&mut context, key);
+    }
+    context
+}
+
+/// Lets `context()` take values of different types.
+mod erased {
+    pub trait Value {
+        fn insert_into(&self, context: &mut tera::Context, key: &str);
+    }
+    impl<T: serde::Serialize> Value for T {
+        fn insert_into(&self, context: &mut tera::Context, key: &str) {
+            context.insert(key, self);
+        }
+    }
+}
+
+pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
+    let config = input.config;
+    let theme = Theme::load(&config.root, config.site.theme.as_deref())?;
+    let renderer = Renderer {
+        theme,
+        site: SiteMeta {
+            title: &config.site.title,
+            base_url: &input.base_url,
+        },
+        today: input.today.to_string(),
+    };
+    let ctx = view::Context {
+        config,
+        tz: config.site.timezone,
+        today: input.today,
+        history: input.history,
+        trust: input.trust,
+    };
+
+    // Newest first; ties by id, so the order never depends on the file system.
+    let mut postmortems = input.postmortems.clone();
+    let standings: Vec<_> = postmortems.par_iter().map(|pm| ctx.standing(pm)).collect();
+    let mut indexed: Vec<(&Postmortem, crate::approvals::Standing, Card)> = postmortems
+        .iter()
+        .zip(standings)
+        .map(|(pm, standing)| {
+            let card = ctx.card(pm, &standing);
+            (*pm, standing, card)
+        })
+        .collect();
+    indexed.sort_by(|a, b| {
+        b.2.sort_key
+            .cmp(&a.2.sort_key)
+            .then_with(|| a.0.id.value.cmp(&b.0.id.value))
+    });
+    postmortems = indexed.iter().map(|(pm, _, _)| *pm).collect();
+    let cards: Vec<Card> = indexed.iter().map(|(_, _, c)| c.clone()).collect();
+    let related = view::related(&postmortems, &cards);
+
+    // Postmortem pages.
+    let mut pages: Vec<Page> = indexed
+        .into_par_iter()
+        .zip(related)
+        .map(|((pm, standing, card), related)| {
+            let view = ctx.postmortem(pm, card, standing, related);
+            let path = view::postmortem_url(&pm.id.value);
+            renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))
+        })
+        .collect::<Result<_>>()?;
+
+    let items: Vec<ItemView> = postmortems
+        .iter()
+        .flat_map(|pm| {
+            pm.items()
+                .iter()
+                .map(|i| ctx.item(pm, i))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+
+    // Taxonomies: term → indexes into `cards`.
+    let mut by: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
+    let mut people: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, pm) in postmortems.iter().enumerate() {
+        let card = &cards[i];
+        by.entry(("severity", card.severity.clone()))
+            .or_default()
+            .push(i);
+        if !card.year.is_empty() {
+            by.entry(("years", card.year.clone())).or_default().push(i);
+        }
+        for s in &pm.services {
+            by.entry(("services", s.value.clone())).or_default().push(i);
+        }
+        for t in &pm.tags {
+            by.entry(("tags", t.value.clone())).or_default().push(i);
+        }
+        if let Some(owner) = &pm.owner {
+            people.entry(owner.value.clone()).or_default().0.push(i);
+        }
+        for r in pm.responders.iter().flat_map(|r| &r.value) {
+            people.entry(r.value.clone()).or_default().1.push(i);
+        }
+    }
+    for item in &items {
+        if let Some(owner) = &item.owner {
+            people.entry(owner.handle.clone()).or_default();
+        }
+    }
+    let pick = |indexes: &[usize]| {
+        indexes
+            .iter()
+            .map(|&i| cards[i].clone())
+            .collect::<Vec<_>>()
+    };
+    let terms = |kind: &str| -> Vec<Term> {
+        by.iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((k, name), list)| Term {
+                name: name.clone(),
+                url: named(k, name).url,
+                count: list.len(),
+            })
+            .collect()
+    };
+    let severity_order = |t: &Term| {
+        config
+            .workflow
+            .severities
+            .iter()
+            .position(|s| *s == t.name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut severities = terms("severity");
+    severities.sort_by_key(|t| (severity_order(t), t.name.clone()));
+    let mut years = terms("years");
+    years.reverse();
+    let person_terms: Vec<Term> = people
+        .iter()
+        .map(|(handle, (owned, responded))| {
+            let p = ctx.person(handle);
+            Term {
+                name: p.name,
+                url: format!("people/{}/index.html", slug(handle)),
+                count: owned.len().max(responded.len()),
+            }
+        })
+        .collect();
+
+    let browse = json!({
+        "severities": severities,
+        "years": years,
+        "services": terms("services"),
+        "tags": terms("tags"),
+        "people": person_terms,
+    });
+    let open_items = items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Open)
+        .count();
+    let overdue_items = items.iter().filter(|i| i.overdue_days.is_some()).count();
+    let statuses: Vec<&str> = Status::names().collect();
+    pages.push(renderer.page(
+        "index.html",
+        "index.html",
+        "index",
+        context(&[
+            ("cards", &cards),
+            ("browse", &browse),
+            ("statuses", &statuses),
+            ("open_items", &open_items),
+            ("overdue_items", &overdue_items),
+        ]),
+    )?);
+
+    // One list page per taxonomy term.
+    let term_pages: Vec<Page> = by
+        .par_iter()
+        .map(|((kind, name), list)| {
+            let (heading, parent) = match *kind {
+                "severity" => (format!("Severity {name}"), None),
+                "years" => (format!("Incidents in {name}"), None),
+                "services" => (
+                    format!("Service: {name}"),
+                    Some(Named {
+                        name: "Services".into(),
+                        url: "services/index.html".into(),
+                    }),
+                ),
+                _ => (
+                    format!("Tag: {name}"),
+                    Some(Named {
+                        name: "Tags".into(),
+                        url: "tags/index.html".into(),
+                    }),
+                ),
+            };
+            let path = named(kind, name).url;
+            renderer.page(
+                "list.html",
+                &path,
+                kind,
+                context(&[
+                    ("heading", &heading),
+                    ("parent", &parent),
+                    ("cards", &pick(list)),
+                ]),
+            )
+        })
+        .collect::<Result<_>>()?;
+    pages.extend(term_pages);
+    for (kind, heading) in [("services", "Services"), ("tags", "Tags")] {
+        let path = format!("{kind}/index.html");
+        pages.push(renderer.page(
+            "terms.html",
+            &path,
+            kind,
+            context(&[("heading", &heading), ("terms", &terms(kind))]),
+        )?);
+    }
+    pages.push(renderer.page(
+        "terms.html",
+        "people/index.html",
+        "people",
+        context(&[("heading", &"People"), ("terms", &person_terms)]),
+    )?);
+
+    // People pages.
+    let person_pages: Vec<Page> = people
+        .par_iter()
+        .map(|(handle, (owned, responded))| {
+            let person = ctx.person(handle);
+            let roles = config
+                .people
+                .get(handle)
+                .map(|p| p.roles.clone())
+                .unwrap_or_default();
+            let mine: Vec<&ItemView> = items
+                .iter()
+                .filter(|i| i.owner.as_ref().is_some_and(|o| &o.handle == handle))
+                .collect();
+            let path = format!("people/{}/index.html", slug(handle));
+            renderer.page(
+                "person.html",
+                &path,
+                "people",
+                context(&[
+                    ("person", &person),
+                    ("roles", &roles),
+                    ("owned", &pick(owned)),
+                    ("responded", &pick(responded)),
+                    ("items", &mine),
+                ]),
+            )
+        })
+        .collect::<Result<_>>()?;
+    pages.extend(person_pages);
+
+    pages.push(actions_page(&renderer, &items)?);
+
+    // Incidents without any timestamp cannot be placed in time, so trends leave them out.
+    let incidents: Vec<trends::Incident> = postmortems
+        .iter()
+        .zip(&cards)
+        .filter_map(|(pm, card)| incident(pm, card, &ctx))
+        .collect();
+    let trends = trends::compute(
+        &incidents,
+        &config.workflow.severities,
+        &config.workflow.factor_categories,
+        input.today,
+        "../",
+    );
+    pages.push(renderer.page(
+        "trends.html",
+        "trends/index.html",
+        "trends",
+        context(&[("trends", &trends)]),
+    )?);
+
+    let mut not_found = renderer.page("404.html", "404.html", "", tera::Context::new())?;
+    if input.base_url.starts_with('/') || input.base_url.contains("://") {
+        // A server shows 404.html at any depth, so its links must be absolute.
+        let mut ctx404 = tera::Context::new();
+        ctx404.insert(
+            "root",
+            &format!("{}/", input.base_url.trim_end_matches('/')),
+        );
+        not_found = renderer.page("404.html", "404.html", "", ctx404)?;
+    }
+    pages.push(not_found);
+
+    pages.push(Page {
+        path: "feed.xml".into(),
+        bytes: feed(config, &input.base_url, &postmortems, &cards, &ctx).into_bytes(),
+    });
+    pages.push(Page {
+        path: "postmortems.json".into(),
+        bytes: data_json(&postmortems, &cards, input.today)?.into_bytes(),
+    });
+    pages.push(Page {
+        path: "action-items.csv".into(),
+        bytes: crate::export::csv(&items).into_bytes(),
+    });
+    pages.push(Page {
+        path: "action-items.ics".into(),
+        bytes: crate::export::ics(
+            &items,
+            &format!("{} action items", config.site.title),
+            input.today,
+        )
+        .into_bytes(),
+    });
+    pages.push(Page {
+        path: "static/search-index.js".into(),
+        bytes: search_index(&postmortems, &cards)?.into_bytes(),
+    });
+    for (name, bytes) in &renderer.theme.assets {
+        let mut bytes = bytes.clone();
+        if name == "style.css" {
+            bytes.extend_from_slice(b"\n/* charts */\n");
+            bytes.extend_from_slice(svg::css().as_bytes());
+        }
+        pages.push(Page {
+            path: format!("static/{name}"),
+            bytes,
+        });
+    }
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(pages)
+}
+
+fn incident<'a>(
+    pm: &'a Postmortem,
+    card: &Card,
+    ctx: &view::Context,
+) -> Option<trends::Incident<'a>> {
+    let at = pm.incident_time()?;
+    let metrics = pm.metrics();
+    let limit = ctx
+        .config
+        .workflow
+        .declare_limit(pm.severity.as_ref().map(|s| s.value.as_str()));
+    let standing_signoff = card.signed_off;
+    let time_to_publish = if standing_signoff {
+        let standing = ctx.standing(pm);
+        match (standing.signoff, &pm.resolved_at) {
+            (Some(s), Some(resolved)) => Some(s.time - resolved.value),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Some(trends::Incident {
+        id: &pm.id.value,
+        title: pm
+            .title
+            .as_ref()
+            .map_or(pm.id.value.as_str(), |t| t.value.as_str()),
+        url: card.url.clone(),
+        severity: pm.severity.as_ref().map_or("(none)", |s| s.value.as_str()),
+        at,
+        services: pm.services.iter().map(|s| s.value.as_str()).collect(),
+        tags: pm.tags.iter().map(|t| t.value.as_str()).collect(),
+        factor_categories: pm
+            .factors()
+            .iter()
+            .filter_map(|f| f.category.as_ref())
+            .map(|c| c.value.as_str())
+            .collect(),
+        time_to_detect: metrics.time_to_detect,
+        time_to_declare: metrics.time_to_declare,
+        time_to_mitigate: metrics.time_to_mitigate,
+        time_to_resolve: metrics.time_to_resolve,
+        declared_within_limit: metrics.time_to_declare.map(|t| t <= limit),
+        time_to_publish,
+        items: pm
+            .items()
+            .iter()
+            .map(|i| trends::ItemFacts {
+                due: i.due.as_ref().map(|d| d.value),
+                closed_at: i.closed_at.as_ref().map(|d| d.value),
+                done: i.status() == ItemStatus::Done,
+                wontfix: i.status() == ItemStatus::Wontfix,
+            })
+            .collect(),
+    })
+}
+
+#[derive(Serialize, Default)]
+struct OwnerRow {
+    person: Option<PersonRef>,
+    open: usize,
+    overdue: usize,
+    done: usize,
+    on_time: usize,
+}
+
+fn actions_page(renderer: &Renderer, items: &[ItemView]) -> Result<Page> {
+    let mut overdue: Vec<&ItemView> = items.iter().filter(|i| i.overdue_days.is_some()).collect();
+    overdue.sort_by(|a, b| {
+        b.overdue_days
+            .cmp(&a.overdue_days)
+            .then(a.postmortem_id.cmp(&b.postmortem_id))
+            .then(a.id.cmp(&b.id))
+    });
+    let by_due = |a: &&ItemView, b: &&ItemView| {
+        a.due
+            .cmp(&b.due)
+            .then(a.postmortem_id.cmp(&b.postmortem_id))
+            .then(a.id.cmp(&b.id))
+    };
+    let mut due_soon: Vec<&ItemView> = items.iter().filter(|i| i.due_soon).collect();
+    due_soon.sort_by(by_due);
+    let mut open: Vec<&ItemView> = items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Open && i.overdue_days.is_none() && !i.due_soon)
+        .collect();
+    open.sort_by(by_due);
+    let mut done: Vec<&ItemView> = items
+        .iter()
+        .filter(|i| i.status != ItemStatus::Open)
+        .collect();
+    done.sort_by(|a, b| {
+        b.closed_at
+            .cmp(&a.closed_at)
+            .then(a.postmortem_id.cmp(&b.postmortem_id))
+            .then(a.id.cmp(&b.id))
+    });
+
+    let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
+    for item in items {
+        let key = item
+            .owner
+            .as_ref()
+            .map_or_else(String::new, |o| o.handle.clone());
+        let row = owners.entry(key).or_default();
+        row.person = item.owner.clone().or_else(|| {
+            Some(PersonRef {
+                handle: String::new(),
+                name: "(no owner)".into(),
+                url: None,
+            })
+        });
+        match item.status {
+            ItemStatus::Open => row.open += 1,
+            ItemStatus::Done => row.done += 1,
+            ItemStatus::Wontfix => {}
+        }
+        if item.overdue_days.is_some() {
+            row.overdue += 1;
+        }
+        if item.status == ItemStatus::Done && item.late_days.is_none() && item.due.is_some() {
+            row.on_time += 1;
+        }
+    }
+    let mut owners: Vec<OwnerRow> = owners.into_values().collect();
+    owners.sort_by(|a, b| {
+        b.overdue.cmp(&a.overdue).then(b.open.cmp(&a.open)).then(
+            a.person
+                .as_ref()
+                .map(|p| &p.name)
+                .cmp(&b.person.as_ref().map(|p| &p.name)),
+        )
+    });
+
+    // On time = done on or before due. Late = done after due, or still open past due.
+    let on_time = items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Done && i.due.is_some() && i.late_days.is_none())
+        .count();
+    let late = items
+        .iter()
+        .filter(|i| i.late_days.is_some() || i.overdue_days.is_some())
+        .count();
+    let judged = on_time + late;
+    let rate = (judged > 0).then(|| format!("{:.0}%", 100.0 * on_time as f64 / judged as f64));
+    let counts = json!({
+        "open": items.iter().filter(|i| i.status == ItemStatus::Open).count(),
+        "overdue": overdue.len(),
+        "due_soon": due_soon.len(),
+        "done": items.iter().filter(|i| i.status == ItemStatus::Done).count(),
+        "wontfix": items.iter().filter(|i| i.status == ItemStatus::Wontfix).count(),
+    });
+    let closure = json!({ "rate": rate, "on_time": on_time, "judged": judged });
+    renderer.page(
+        "actions.html",
+        "actions/index.html",
+        "actions",
+        context(&[
+            ("overdue", &overdue),
+            ("due_soon", &due_soon),
+            ("open", &open),
+            ("done", &done),
+            ("owners", &owners),
+            ("counts", &counts),
+            ("closure", &closure),
+        ]),
+    )
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Atom feed of published postmortems, newest first. Entry ids are stable URNs; `updated`
+/// is the sign-off time when known, so the feed changes only when content does.
+fn feed(
+    config: &Config,
+    base_url: &str,
+    postmortems: &[&Postmortem],
+    cards: &[Card],
+    ctx: &view::Context,
+) -> String {
+    let base = if base_url.ends_with('/') {
+        base_url.to_owned()
+    } else {
+        format!("{base_url}/")
+    };
+    let mut entries = Vec::new();
+    let mut latest = String::new();
+    for (pm, card) in postmortems
+        .iter()
+        .zip(cards)
+        .filter(|(p, _)| p.status() >= Status::Published)
+        .take(50)
+    {
+        let standing = ctx.standing(pm);
+        let updated = standing
+            .signoff
+            .map(|s| s.time)
+            .or(pm.resolved_at.as_ref().map(|r| r.value))
+            .or(pm.incident_time())
+            .map(|t| t.to_utc().to_rfc3339())
+            .unwrap_or_else(|| format!("{}T00:00:00+00:00", ctx.today));
+        if updated > latest {
+            latest = updated.clone();
+        }
+        let author = card
+            .owner
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |o| o.name.clone());
+        entries.push(format!(
+            "  <entry>\n    <id>urn:debrief:postmortem:{id}</id>\n    <title>{title}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{href}\"/>\n    <updated>{updated}</updated>\n    <author><name>{author}</name></author>\n    <category term=\"{severity}\"/>\n    <summary>{summary}</summary>\n  </entry>\n",
+            id = xml(&card.id),
+            title = xml(&card.title),
+            href = xml(&format!("{base}{}", card.url)),
+            author = xml(&author),
+            severity = xml(&card.severity),
+            summary = xml(card.summary.as_deref().unwrap_or("")),
+        ));
+    }
+    if latest.is_empty() {
+        latest = format!("{}T00:00:00+00:00", ctx.today);
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>urn:debrief:site:{id}</id>\n  <title>{title}</title>\n  <link rel=\"self\" href=\"{base}feed.xml\"/>\n  <link rel=\"alternate\" href=\"{base}index.html\"/>\n  <updated>{latest}</updated>\n  <generator>debrief</generator>\n{entries}</feed>\n",
+        id = xml(&slug(&config.site.title)),
+        title = xml(&config.site.title),
+        base = xml(&base),
+        entries = entries.concat(),
+    )
+}
+
+/// All structured data, versioned: the front-matter as written plus derived values.
+fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> Result<String> {
+    let list: Vec<serde_json::Value> = postmortems
+        .iter()
+        .zip(cards)
+        .map(|(pm, card)| {
+            let metrics = pm.metrics();
+            let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
+            json!({
+                "id": pm.id.value,
+                "file": pm.file,
+                "url": card.url,
+                "signed_off": card.signed_off,
+                "digest": crate::digest::content_digest(&pm.front_matter, &pm.body),
+                "metrics_minutes": {
+                    "time_to_detect": minutes(metrics.time_to_detect),
+                    "time_to_declare": minutes(metrics.time_to_declare),
+                    "time_to_mitigate": minutes(metrics.time_to_mitigate),
+                    "time_to_resolve": minutes(metrics.time_to_resolve),
+                },
+                "front_matter": crate::digest::to_json(&pm.front_matter),
+                "body": pm.body,
+            })
+        })
+        .collect();
+    let data = json!({ "version": 1, "generated": today.to_string(), "postmortems": list });
+    Ok(format!("{}\n", serde_json::to_string_pretty(&data)?))
+}
+
+/// The search index as a script (so it also loads from `file://`): per postmortem, its
+/// card fields and the distinct words of everything it says.
+fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<String> {
+    let entries: Vec<serde_json::Value> = postmortems
+        .par_iter()
+        .zip(cards)
+        .map(|(pm, card)| {
+            let mut text = markdown::plain_text(&pm.body);
+            for (s, _) in pm.front_matter.strings() {
+                text.push(' ');
+                text.push_str(s);
+            }
+            let words: BTreeSet<String> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 2)
+                .map(str::to_lowercase)
+                .collect();
+            json!({
+                "id": card.id,
+                "t": card.title,
+                "u": card.url,
+                "d": card.date,
+                "s": card.severity,
+                "st": card.status,
+                "w": words.into_iter().collect::<Vec<_>>().join(" "),
+            })
+        })
+        .collect();
+    Ok(format!(
+        "window.DEBRIEF_SEARCH = {};\n",
+        serde_json::to_string(&entries)?
+    ))
+}
