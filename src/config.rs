@@ -71,6 +71,8 @@ pub struct Workflow {
     pub min_whys: usize,
     pub factor_categories: Vec<String>,
     pub blameful_words: Vec<String>,
+    /// How much earlier than the commit recording it a `closed_at` may be.
+    pub closure_tolerance: TimeDelta,
 }
 
 impl Workflow {
@@ -456,6 +458,7 @@ fn read_workflow(r: &mut Reader, wf: &Entries) -> Workflow {
             "min_whys",
             "factor_categories",
             "blameful_words",
+            "closure_tolerance",
         ],
     );
     let list = |r: &mut Reader, key: &str| {
@@ -566,7 +569,11 @@ fn read_workflow(r: &mut Reader, wf: &Entries) -> Workflow {
             severity.insert(name.value.clone(), SeverityPolicy { declare_within });
         }
     }
+    let closure_tolerance = get(wf, "closure_tolerance")
+        .and_then(|n| read_duration(r, n, "workflow.closure_tolerance"))
+        .unwrap_or(TimeDelta::days(3));
     Workflow {
+        closure_tolerance,
         severities,
         declare_within,
         severity,

@@ -147,6 +147,65 @@ impl Repo {
     }
 }
 
+/// A commit that changed files under a folder.
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub commit: String,
+    pub time: DateTime<FixedOffset>,
+    /// Paths relative to the work-tree root.
+    pub paths: Vec<String>,
+}
+
+impl Repo {
+    /// Commits reachable from HEAD that changed anything under `dir`, oldest first.
+    /// Uses the git CLI: its path-limited log skips unchanged trees far faster than a
+    /// tree diff per commit through libgit2.
+    pub fn changes_under(&self, dir: &str) -> Result<Vec<Change>> {
+        let workdir = self
+            .repo
+            .workdir()
+            .context("the repository has no work tree")?;
+        let output = std::process::Command::new("git")
+            .args([
+                "-c",
+                "core.quotePath=false",
+                "log",
+                "--reverse",
+                "--no-renames",
+                "--format=%x1e%H%x1f%cI",
+                "--name-only",
+                "--",
+                dir,
+            ])
+            .current_dir(workdir)
+            .output()
+            .context("cannot run `git log` (is git installed?)")?;
+        if !output.status.success() {
+            anyhow::bail!(
+                "git log failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut changes = Vec::new();
+        for chunk in text.split('\u{1e}').filter(|c| !c.trim().is_empty()) {
+            let mut lines = chunk.lines();
+            let Some((commit, date)) = lines.next().and_then(|l| l.split_once('\u{1f}')) else {
+                continue;
+            };
+            let Ok(time) = DateTime::parse_from_rfc3339(date.trim()) else {
+                continue;
+            };
+            changes.push(Change {
+                commit: commit.to_owned(),
+                time,
+                paths: lines.filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+            });
+        }
+        Ok(changes)
+    }
+}
+
 fn git_time(time: git2::Time) -> DateTime<FixedOffset> {
     let offset = FixedOffset::east_opt(time.offset_minutes() * 60).unwrap_or(chrono::Utc.fix());
     offset

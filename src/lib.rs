@@ -5,6 +5,7 @@
 //! → `validate` (the rules in [`rules`]) → `diagnostic` → `report`.
 //! Commands in [`cmd`] wire the steps together; `main` only parses arguments.
 
+pub mod actions;
 pub mod approvals;
 pub mod cmd;
 pub mod config;

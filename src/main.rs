@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use debrief::approvals::Kind;
+use debrief::cmd::actions::{CloseOptions, ListFormat as ActionsFormat, ListOptions, StatusFilter};
 use debrief::cmd::approve::ApproveOptions;
 use debrief::cmd::build::BuildOptions;
 use debrief::cmd::{
@@ -87,6 +88,14 @@ enum Command {
         #[arg(long, value_name = "REF")]
         trust_ref: Option<String>,
     },
+    /// List action items across postmortems (overdue first), or close one.
+    #[command(args_conflicts_with_subcommands = true)]
+    Actions {
+        #[command(subcommand)]
+        command: Option<ActionsCommand>,
+        #[command(flatten)]
+        list: ActionsList,
+    },
     /// Work with the site theme.
     #[command(subcommand)]
     Theme(ThemeCommand),
@@ -111,6 +120,57 @@ enum Command {
         /// Print the canonical text that is hashed instead of the digest.
         #[arg(long)]
         canonical: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ActionsList {
+    /// Which items to list.
+    #[arg(long, value_enum, default_value = "open")]
+    status: StatusFilter,
+    /// Only items past their due date.
+    #[arg(long)]
+    overdue: bool,
+    /// Only open items due within this long (e.g. 14d, 2w), overdue ones included.
+    #[arg(long, value_name = "DURATION")]
+    due_within: Option<String>,
+    /// Only items owned by this handle.
+    #[arg(long, value_name = "HANDLE")]
+    owner: Option<String>,
+    /// Only items of postmortems about this service.
+    #[arg(long)]
+    service: Option<String>,
+    /// Only items of postmortems of this severity.
+    #[arg(long)]
+    severity: Option<String>,
+    /// Judge due dates as of this day instead of today.
+    #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+    today: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: ActionsFormat,
+    /// Exit 1 when any listed item is overdue.
+    #[arg(long)]
+    fail_on_overdue: bool,
+}
+
+#[derive(Subcommand)]
+enum ActionsCommand {
+    /// Close an action item: edits only its lines and commits with an Action-Closed trailer.
+    Close {
+        /// POSTMORTEM-ID/ITEM-ID, e.g. 2026-02-11-checkout-outage/AI-2
+        target: String,
+        /// The day it was done (default: today).
+        #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+        date: Option<NaiveDate>,
+        /// Link to the ticket that tracked it.
+        #[arg(long, value_name = "URL")]
+        ticket: Option<String>,
+        /// Close it as won't fix, with the reason.
+        #[arg(long, value_name = "REASON")]
+        wontfix: Option<String>,
+        /// Edit the file but do not commit.
+        #[arg(long)]
+        no_commit: bool,
     },
 }
 
@@ -260,6 +320,51 @@ fn run(cli: Cli) -> Result<Outcome> {
                     && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             };
             cmd::build::run(&ws, &opts)
+        }
+        Command::Actions {
+            command:
+                Some(ActionsCommand::Close {
+                    target,
+                    date,
+                    ticket,
+                    wontfix,
+                    no_commit,
+                }),
+            ..
+        } => {
+            let ws = Workspace::open(&dir)?;
+            let text = cmd::actions::close(
+                &ws,
+                &CloseOptions {
+                    target,
+                    date,
+                    ticket,
+                    wontfix,
+                    no_commit,
+                },
+            )?;
+            print!("{text}");
+            Ok(Outcome::Clean)
+        }
+        Command::Actions {
+            command: None,
+            list,
+        } => {
+            let ws = Workspace::open(&dir)?;
+            cmd::actions::list(
+                &ws,
+                &ListOptions {
+                    status: list.status,
+                    overdue: list.overdue,
+                    due_within: list.due_within,
+                    owner: list.owner,
+                    service: list.service,
+                    severity: list.severity,
+                    today: list.today,
+                    format: list.format,
+                    fail_on_overdue: list.fail_on_overdue,
+                },
+            )
         }
         Command::Theme(ThemeCommand::Eject { target }) => {
             let ws = Workspace::open(&dir)?;

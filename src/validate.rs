@@ -68,6 +68,49 @@ pub fn validate_approvals(
     out
 }
 
+/// Step 8 against history: a `closed_at` well before the commit that recorded the closure
+/// is a back-dated closure.
+pub fn validate_closures(
+    config: &Config,
+    postmortems: &[Postmortem],
+    closures: &crate::actions::Closures,
+) -> Vec<Diagnostic> {
+    let tolerance = config.workflow.closure_tolerance;
+    let mut out = Vec::new();
+    for pm in postmortems {
+        let mut check = Check::new(config, pm);
+        for item in pm.items() {
+            let (Some(id), Some(closed_at)) = (&item.id, &item.closed_at) else {
+                continue;
+            };
+            let Some(recorded) = closures.get(&(pm.id.value.clone(), id.value.clone())) else {
+                continue;
+            };
+            let recorded_day = recorded.time.date_naive();
+            let gap = recorded_day - closed_at.value;
+            if gap > tolerance {
+                let level = check.natural_level("action-item-closed-unverified");
+                check.emit_at(
+                    "action-item-closed-unverified",
+                    level,
+                    Some(&id.value),
+                    closed_at.pos,
+                    format!(
+                        "action item {} says it was closed on {}, but the closure was recorded {} day(s) later, in commit {} on {recorded_day}",
+                        id.value,
+                        closed_at.value,
+                        gap.num_days(),
+                        &recorded.commit[..recorded.commit.len().min(10)]
+                    ),
+                    format!("record closures when they happen (`debrief actions close {}/{}`); if the date is right, the tolerance is workflow.closure_tolerance", pm.id.value, id.value),
+                );
+            }
+        }
+        out.extend(check.out);
+    }
+    out
+}
+
 struct Check<'a> {
     config: &'a Config,
     pm: &'a Postmortem,

@@ -10,7 +10,7 @@ pub mod files;
 pub mod signers;
 pub mod trailers;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -248,6 +248,8 @@ pub struct History {
     pub approvals: Vec<Approval>,
     /// Ids of the postmortems that exist now (see [`History::for_postmortem`]).
     pub known_ids: HashSet<String>,
+    /// `Action-Closed` trailers: (postmortem, item) → the earliest commit recording it.
+    pub closures: HashMap<(String, String), (String, DateTime<FixedOffset>)>,
 }
 
 impl History {
@@ -256,6 +258,7 @@ impl History {
             available: Err(reason.into()),
             approvals: Vec::new(),
             known_ids: HashSet::new(),
+            closures: HashMap::new(),
         }
     }
 
@@ -269,7 +272,12 @@ impl History {
         }
         let commits = repo.scan(trailers::may_hold_records)?;
         let mut approvals = Vec::new();
+        let mut closures = HashMap::new();
         for commit in commits {
+            // Newest first: the last insert is the earliest commit.
+            for key in trailers::parse_closures(&commit.message) {
+                closures.insert(key, (commit.id.clone(), commit.time));
+            }
             let records = trailers::parse(&commit.message);
             if records.is_empty() {
                 continue;
@@ -320,6 +328,7 @@ impl History {
             available: Ok(()),
             approvals,
             known_ids: HashSet::new(),
+            closures,
         })
     }
 

@@ -39,12 +39,55 @@ pub struct Trailer {
 
 /// Cheap pre-filter for the history walk: could this message hold a record at all?
 pub fn may_hold_records(message: &str) -> bool {
-    message.contains("Postmortem-")
+    message.contains("Postmortem-") || message.contains("Action-Closed:")
 }
 
 /// The approval trailers of a commit message (empty when it holds none, or is not a
 /// well-formed record).
 pub fn parse(message: &str) -> Vec<Trailer> {
+    trailer_block(message)
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let kind = match key {
+                REVIEW_KEY => Kind::Review,
+                SIGNOFF_KEY => Kind::Signoff,
+                _ => return None,
+            };
+            let (postmortem, digest) = value.split_once(' ')?;
+            let hex = digest.strip_prefix("sha256:")?;
+            let well_formed = is_handle(postmortem)
+                && hex.len() == 64
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            well_formed.then(|| Trailer {
+                kind,
+                postmortem: postmortem.to_owned(),
+                digest: digest.to_owned(),
+            })
+        })
+        .collect()
+}
+
+pub const CLOSED_KEY: &str = "Action-Closed";
+
+/// `Action-Closed: <postmortem-id>/<item-id>` records, by the same strict rules.
+pub fn parse_closures(message: &str) -> Vec<(String, String)> {
+    trailer_block(message)
+        .into_iter()
+        .filter(|(key, _)| *key == CLOSED_KEY)
+        .filter_map(|(_, value)| {
+            let (postmortem, item) = value.split_once('/')?;
+            let ok =
+                is_handle(postmortem) && !item.is_empty() && !item.contains(char::is_whitespace);
+            ok.then(|| (postmortem.to_owned(), item.to_owned()))
+        })
+        .collect()
+}
+
+/// The `Key: value` pairs of the final paragraph, or nothing when the message is not a
+/// well-formed record (see the module comment).
+fn trailer_block(message: &str) -> Vec<(&str, &str)> {
     if message.contains('\r') || message.lines().any(|l| l.trim_end() == "---") {
         return Vec::new();
     }
@@ -67,27 +110,6 @@ pub fn parse(message: &str) -> Vec<Trailer> {
         }
     }
     fields
-        .into_iter()
-        .filter_map(|(key, value)| {
-            let kind = match key {
-                REVIEW_KEY => Kind::Review,
-                SIGNOFF_KEY => Kind::Signoff,
-                _ => return None,
-            };
-            let (postmortem, digest) = value.split_once(' ')?;
-            let hex = digest.strip_prefix("sha256:")?;
-            let well_formed = is_handle(postmortem)
-                && hex.len() == 64
-                && hex
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            well_formed.then(|| Trailer {
-                kind,
-                postmortem: postmortem.to_owned(),
-                digest: digest.to_owned(),
-            })
-        })
-        .collect()
 }
 
 /// `Key: value` with a token key, exactly one space, and no leading whitespace.
@@ -157,6 +179,16 @@ mod tests {
         assert!(parse(&signoff("x")).is_empty());
         let mixed = format!("Subject\n\n{}\nthis line is prose\n", signoff("x"));
         assert!(parse(&mixed).is_empty());
+    }
+
+    #[test]
+    fn closures_are_read_from_the_trailer_paragraph_only() {
+        assert_eq!(
+            parse_closures("Close\n\nAction-Closed: pm-1/AI-2\n"),
+            vec![("pm-1".to_owned(), "AI-2".to_owned())]
+        );
+        assert!(parse_closures("Close\n\nAction-Closed: pm-1/AI-2\n\nprose\n").is_empty());
+        assert!(parse_closures("Close\n\nAction-Closed: pm-1\n").is_empty());
     }
 
     #[test]

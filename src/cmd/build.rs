@@ -72,6 +72,7 @@ pub fn render_site(
             postmortems: published.clone(),
             history: &checked.history,
             trust: &checked.trust,
+            closures: &checked.closures,
             today,
             base_url,
         })?

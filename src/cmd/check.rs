@@ -47,6 +47,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     pub history: History,
     pub trust: Trust,
+    /// When git recorded each closed action item.
+    pub closures: crate::actions::Closures,
 }
 
 /// Loads, validates and judges approvals. Shared by every command that must refuse bad input.
@@ -148,12 +150,31 @@ pub fn checked(
         &loaded.postmortems,
         &ctx,
     ));
+    let closures = match &repo {
+        Some(repo) if history.available.is_ok() => {
+            let closures = crate::actions::recorded_closures(
+                repo,
+                &prefix,
+                &config.site.content,
+                &loaded.postmortems,
+                &history,
+            )?;
+            found.extend(validate::validate_closures(
+                config,
+                &loaded.postmortems,
+                &closures,
+            ));
+            closures
+        }
+        _ => crate::actions::Closures::new(),
+    };
     diagnostic::sort(&mut found);
     Ok(Checked {
         loaded,
         diagnostics: found,
         history,
         trust,
+        closures,
     })
 }
 

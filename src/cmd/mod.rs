@@ -1,5 +1,6 @@
 //! One function per command. Each returns the process outcome; `main` maps errors to exit 2.
 
+pub mod actions;
 pub mod approve;
 pub mod build;
 pub mod check;

@@ -38,6 +38,7 @@ pub struct SiteInput<'a> {
     pub postmortems: Vec<&'a Postmortem>,
     pub history: &'a History,
     pub trust: &'a Trust,
+    pub closures: &'a crate::actions::Closures,
     pub today: NaiveDate,
     pub base_url: String,
 }
@@ -126,6 +127,7 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
         today: input.today,
         history: input.history,
         trust: input.trust,
+        closures: input.closures,
     };
 
     // Newest first; ties by id, so the order never depends on the file system.

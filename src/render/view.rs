@@ -109,6 +109,9 @@ pub struct ItemView {
     /// Days until due for open items not yet overdue.
     pub due_in_days: Option<i64>,
     pub due_soon: bool,
+    /// The commit that recorded the closure (short id) and its date.
+    pub closure_commit: Option<String>,
+    pub closure_date: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -197,6 +200,7 @@ pub struct Context<'a> {
     pub today: NaiveDate,
     pub history: &'a History,
     pub trust: &'a Trust,
+    pub closures: &'a crate::actions::Closures,
 }
 
 pub fn postmortem_url(id: &str) -> String {
@@ -296,7 +300,13 @@ impl Context<'_> {
             .filter(|_| item.status() == ItemStatus::Open)
             .map(|d| (d - self.today).num_days())
             .filter(|days| *days >= 0);
+        let recorded = item
+            .id
+            .as_ref()
+            .and_then(|id| self.closures.get(&(pm.id.value.clone(), id.value.clone())));
         ItemView {
+            closure_commit: recorded.map(|r| r.commit[..r.commit.len().min(10)].to_owned()),
+            closure_date: recorded.map(|r| self.local(&r.time).format("%Y-%m-%d").to_string()),
             postmortem_id: pm.id.value.clone(),
             postmortem_title: pm
                 .title
