@@ -21,5 +21,6 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod schema;
+pub mod serve;
 pub mod tree;
 pub mod validate;

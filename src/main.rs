@@ -96,6 +96,30 @@ enum Command {
         #[command(flatten)]
         list: ActionsList,
     },
+    /// Preview the site with live reload while you write (drafts included).
+    Serve {
+        /// Port to listen on (the next free one is used if it is taken; 0 picks any).
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on (loopback by default: the preview is for you).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Leave drafts and postmortems in review out, as `build` does.
+        #[arg(long)]
+        no_drafts: bool,
+        /// Open the site in a browser.
+        #[arg(long)]
+        open: bool,
+        /// Poll for changes instead of using file-system events (network or container file systems).
+        #[arg(long)]
+        poll: bool,
+        /// Judge due dates as of this day instead of today.
+        #[arg(long, value_parser = parse_date_arg, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
+        /// Read [people], [approvals] and allowed signers from this revision.
+        #[arg(long, value_name = "REF")]
+        trust_ref: Option<String>,
+    },
     /// Work with the site theme.
     #[command(subcommand)]
     Theme(ThemeCommand),
@@ -365,6 +389,30 @@ fn run(cli: Cli) -> Result<Outcome> {
                     fail_on_overdue: list.fail_on_overdue,
                 },
             )
+        }
+        Command::Serve {
+            port,
+            bind,
+            no_drafts,
+            open,
+            poll,
+            today,
+            trust_ref,
+        } => {
+            let ws = Workspace::open(&dir)?;
+            debrief::serve::run(
+                ws,
+                &debrief::serve::ServeOptions {
+                    port,
+                    bind,
+                    drafts: !no_drafts,
+                    open,
+                    poll,
+                    today,
+                    trust_ref,
+                },
+            )?;
+            Ok(Outcome::Clean)
         }
         Command::Theme(ThemeCommand::Eject { target }) => {
             let ws = Workspace::open(&dir)?;

@@ -75,6 +75,8 @@ pub fn render_site(
             closures: &checked.closures,
             today,
             base_url,
+            only: None,
+            inject: None,
         })?
     } else {
         Vec::new()

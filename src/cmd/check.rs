@@ -59,8 +59,24 @@ pub fn checked(
     trust_ref: Option<&str>,
     scan_history: bool,
 ) -> Result<Checked> {
+    checked_from(
+        ws,
+        load::load_all(&ws.config)?,
+        today,
+        trust_ref,
+        scan_history,
+    )
+}
+
+/// [`checked`] for postmortems that were already loaded (`serve` keeps them between edits).
+pub fn checked_from(
+    ws: &Workspace,
+    mut loaded: load::Loaded,
+    today: NaiveDate,
+    trust_ref: Option<&str>,
+    scan_history: bool,
+) -> Result<Checked> {
     let config = &ws.config;
-    let mut loaded = load::load_all(config)?;
     let mut found = std::mem::take(&mut loaded.diagnostics);
     found.extend(validate::validate(config, &loaded.postmortems, today));
     let repo = Repo::discover(&config.root)?;

@@ -41,6 +41,11 @@ pub struct SiteInput<'a> {
     pub closures: &'a crate::actions::Closures,
     pub today: NaiveDate,
     pub base_url: String,
+    /// Render only these postmortems' own pages (plus those that list them as related);
+    /// every page that aggregates postmortems is always rendered. `None`: everything.
+    pub only: Option<&'a std::collections::HashSet<String>>,
+    /// Extra markup before `</body>` of every HTML page (the live-reload script of `serve`).
+    pub inject: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -150,10 +155,22 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
     let cards: Vec<Card> = indexed.iter().map(|(_, _, c)| c.clone()).collect();
     let related = view::related(&postmortems, &cards);
 
-    // Postmortem pages.
+    // Postmortem pages: all of them, or the changed ones and those that point at them.
+    let wanted = |pm: &Postmortem, related: &[view::RelatedView]| match input.only {
+        None => true,
+        Some(only) => {
+            only.contains(&pm.id.value)
+                || related.iter().any(|r| {
+                    r.url
+                        .as_deref()
+                        .is_some_and(|u| only.iter().any(|id| u == view::postmortem_url(id)))
+                })
+        }
+    };
     let mut pages: Vec<Page> = indexed
         .into_par_iter()
         .zip(related)
+        .filter(|((pm, _, _), related)| wanted(pm, related))
         .map(|((pm, standing, card), related)| {
             let view = ctx.postmortem(pm, card, standing, related);
             let path = view::postmortem_url(&pm.id.value);
@@ -419,8 +436,24 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
             bytes,
         });
     }
+    if let Some(markup) = input.inject {
+        for page in pages.iter_mut().filter(|p| p.path.ends_with(".html")) {
+            inject(page, markup);
+        }
+    }
     pages.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(pages)
+}
+
+fn inject(page: &mut Page, markup: &str) {
+    let html = String::from_utf8_lossy(&page.bytes);
+    if let Some(at) = html.rfind("</body>") {
+        let mut out = String::with_capacity(html.len() + markup.len());
+        out.push_str(&html[..at]);
+        out.push_str(markup);
+        out.push_str(&html[at..]);
+        page.bytes = out.into_bytes();
+    }
 }
 
 fn incident<'a>(
