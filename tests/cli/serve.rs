@@ -1,0 +1,250 @@
+//! `debrief serve` against a temporary repository: pages over HTTP, an edit seen live with
+//! a reload event, a broken file shown in the overlay status and cleared when fixed, and
+//! requests that try to leave the site.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::harness::*;
+
+const FILE: &str = "content/a.md";
+
+/// A running `debrief serve`; killed when dropped so no test leaves a server behind.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(repo: &Repo, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["serve", "--port", "0", "--today", TODAY])
+        .args(extra)
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start debrief serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("serve printed its address");
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            let port = rest
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .parse()
+                .expect("a port");
+            return Server { child, port };
+        }
+    }
+}
+
+/// A minimal HTTP/1.0 GET: (status, body). `path` goes on the wire exactly as given.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Opens the event stream and hands every line to the returned channel.
+fn events(port: u16) -> mpsc::Receiver<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET /__debrief/events HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    )
+    .expect("send");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, wanted: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if line.contains(wanted) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Polls until `check` holds (the rebuild follows the file event by a few dozen ms).
+fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+fn repo_with_draft() -> Repo {
+    let repo = Repo::new();
+    repo.write(FILE, Pm::with_status("draft"));
+    repo
+}
+
+#[test]
+fn serves_pages_with_drafts_and_the_live_script() {
+    let repo = repo_with_draft();
+    let server = start(&repo, &[]);
+    let (status, index) = get(server.port, "/");
+    assert_eq!(status, 200);
+    assert!(
+        index.contains("/__debrief/live.js"),
+        "live reload script injected"
+    );
+    let (status, page) = get(server.port, "/postmortems/a/index.html");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("is not published"),
+        "a draft carries its banner"
+    );
+    let (status, _) = get(server.port, "/postmortems/a/");
+    assert_eq!(status, 200, "a folder URL serves its index.html");
+    let (status, script) = get(server.port, "/__debrief/live.js");
+    assert_eq!(status, 200);
+    assert!(script.contains("EventSource"));
+    // `build` output never carries the live script.
+    let out = repo.run(&["build", "--drafts", "--today", TODAY, "--output", "site"]);
+    out.assert_code(0);
+    assert!(!repo.read("site/index.html").contains("__debrief"));
+}
+
+#[test]
+fn no_drafts_leaves_drafts_out() {
+    let repo = repo_with_draft();
+    let server = start(&repo, &["--no-drafts"]);
+    assert_eq!(get(server.port, "/postmortems/a/index.html").0, 404);
+}
+
+#[test]
+fn an_edit_shows_up_and_open_pages_are_told_to_reload() {
+    let repo = repo_with_draft();
+    let server = start(&repo, &[]);
+    let stream = events(server.port);
+    assert!(wait_for(&stream, "retry:"), "event stream opened");
+    let edited = Pm::with_status("draft").replace(
+        "title: Checkout returned 503s for 40 minutes",
+        "title: Basket returned 503s",
+    );
+    repo.write(FILE, edited.text());
+    assert!(
+        wait_for(&stream, "event: reload"),
+        "a reload event after the edit"
+    );
+    assert!(eventually(|| get(server.port, "/postmortems/a/index.html")
+        .1
+        .contains("Basket")));
+}
+
+#[test]
+fn a_broken_file_shows_in_the_overlay_keeps_its_last_good_page_and_clears_when_fixed() {
+    let repo = repo_with_draft();
+    let server = start(&repo, &[]);
+    let (_, before) = get(server.port, "/postmortems/a/index.html");
+    repo.write(FILE, "---\ntitle: [unclosed\n---\n");
+    assert!(eventually(|| get(server.port, "/__debrief/status.json")
+        .1
+        .contains("front-matter-invalid")));
+    let (_, status) = get(server.port, "/__debrief/status.json");
+    assert!(
+        status.contains("content/a.md:3:1"),
+        "the overlay names file and line: {status}"
+    );
+    let (code, during) = get(server.port, "/postmortems/a/index.html");
+    assert_eq!(code, 200, "the server keeps running and serving");
+    assert_eq!(during, before, "the last good page stays");
+    repo.write(FILE, Pm::with_status("draft").text());
+    assert!(eventually(|| !get(server.port, "/__debrief/status.json")
+        .1
+        .contains("front-matter-invalid")));
+}
+
+#[test]
+fn requests_cannot_leave_the_site() {
+    let repo = repo_with_draft();
+    repo.write("secret.txt", "do not serve");
+    let server = start(&repo, &[]);
+    for path in [
+        "/../secret.txt",
+        "/..%2fsecret.txt",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "//etc/passwd",
+        "/content/a.md",
+        "/debrief.toml",
+        "/..\\secret.txt",
+    ] {
+        let (status, body) = get(server.port, path);
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            !body.contains("do not serve") && !body.contains("root:"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_port_in_use_moves_to_the_next_free_one() {
+    let repo = repo_with_draft();
+    let first = start(&repo, &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["serve", "--port", &first.port.to_string(), "--today", TODAY])
+        .current_dir(repo.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a second server");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("read stderr");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        line.contains(&format!("port {} is in use", first.port)),
+        "{line}"
+    );
+}
