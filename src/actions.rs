@@ -61,42 +61,50 @@ pub fn recorded_closures(
         return Ok(found);
     }
     let changes = repo.changes_under(&format!("{prefix}{content_dir}"))?;
-    for change in &changes {
-        for path in &change.paths {
-            if wanted.get(path).is_none_or(Vec::is_empty) {
-                continue;
+    for (path, items) in wanted {
+        // The file's history under every name it had, newest first (renames followed).
+        let mut name = path.clone();
+        let mut lineage: Vec<(usize, String)> = Vec::new();
+        for (index, change) in changes.iter().enumerate().rev() {
+            if let Some((_, renamed_from)) = change.paths.iter().find(|(p, _)| *p == name) {
+                lineage.push((index, name.clone()));
+                if let Some(old) = renamed_from {
+                    name = old.clone();
+                }
             }
-            let Some(bytes) = repo.read_at(&change.commit, path)? else {
+        }
+        let mut pending = items;
+        for (index, at) in lineage.into_iter().rev() {
+            if pending.is_empty() {
+                break;
+            }
+            let change = &changes[index];
+            let Some(bytes) = repo.read_at(&change.commit, &at)? else {
                 continue;
             };
             let Ok(file) = content::parse_bytes(
                 ContentPath {
-                    rel: path.clone(),
-                    abs: path.into(),
+                    rel: at.clone(),
+                    abs: at.clone().into(),
                 },
                 bytes,
             ) else {
                 continue;
             };
-            let pending = wanted.get_mut(path).map(std::mem::take).unwrap_or_default();
-            let mut still = Vec::new();
-            for (pm, item) in pending {
-                if item_closed_in(&file.front_matter, item) {
+            pending.retain(|(pm, item)| {
+                let closed = item_closed_in(&file.front_matter, item);
+                if closed {
                     found.insert(
-                        (pm.to_owned(), item.to_owned()),
+                        ((*pm).to_owned(), (*item).to_owned()),
                         Recorded {
                             commit: change.commit.clone(),
                             time: change.time,
                             by_trailer: false,
                         },
                     );
-                } else {
-                    still.push((pm, item));
                 }
-            }
-            if let Some(slot) = wanted.get_mut(path) {
-                *slot = still;
-            }
+                !closed
+            });
         }
     }
     Ok(found)

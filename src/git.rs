@@ -152,14 +152,15 @@ impl Repo {
 pub struct Change {
     pub commit: String,
     pub time: DateTime<FixedOffset>,
-    /// Paths relative to the work-tree root.
-    pub paths: Vec<String>,
+    /// Paths (relative to the work-tree root) as they are after the commit, each with the
+    /// path it was renamed from, if it was.
+    pub paths: Vec<(String, Option<String>)>,
 }
 
 impl Repo {
-    /// Commits reachable from HEAD that changed anything under `dir`, oldest first.
-    /// Uses the git CLI: its path-limited log skips unchanged trees far faster than a
-    /// tree diff per commit through libgit2.
+    /// Commits reachable from HEAD that changed anything under `dir`, oldest first, with
+    /// renames detected. Uses the git CLI: its path-limited log skips unchanged trees far
+    /// faster than a tree diff per commit through libgit2.
     pub fn changes_under(&self, dir: &str) -> Result<Vec<Change>> {
         let workdir = self
             .repo
@@ -171,9 +172,9 @@ impl Repo {
                 "core.quotePath=false",
                 "log",
                 "--reverse",
-                "--no-renames",
+                "-M",
                 "--format=%x1e%H%x1f%cI",
-                "--name-only",
+                "--name-status",
                 "--",
                 dir,
             ])
@@ -196,10 +197,21 @@ impl Repo {
             let Ok(time) = DateTime::parse_from_rfc3339(date.trim()) else {
                 continue;
             };
+            let paths = lines
+                .filter_map(|line| {
+                    let mut fields = line.split('\t');
+                    let status = fields.next()?;
+                    let first = fields.next()?.to_owned();
+                    match (status.starts_with('R'), fields.next()) {
+                        (true, Some(new)) => Some((new.to_owned(), Some(first))),
+                        _ => Some((first, None)),
+                    }
+                })
+                .collect();
             changes.push(Change {
                 commit: commit.to_owned(),
                 time,
-                paths: lines.filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+                paths,
             });
         }
         Ok(changes)

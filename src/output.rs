@@ -36,14 +36,43 @@ pub fn check_target(out: &Path, root: &Path, content: &Path) -> Result<()> {
     Ok(())
 }
 
+/// An absolute path with `.` and `..` resolved as written, then symlinks resolved as far as
+/// the path exists, so `missing/../content` is judged as `content`.
 fn absolute(path: &Path) -> Result<PathBuf> {
-    if path.is_absolute() {
-        Ok(path.to_path_buf())
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
     } else {
-        Ok(std::env::current_dir()
+        std::env::current_dir()
             .context("cannot read the current folder")?
-            .join(path))
+            .join(path)
+    };
+    let mut lexical = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                lexical.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => lexical.push(other),
+        }
     }
+    let mut existing = lexical.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (
+            existing.file_name().map(std::ffi::OsStr::to_os_string),
+            existing.parent(),
+        ) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return Ok(lexical),
+        }
+    }
+    let mut resolved = existing.canonicalize().unwrap_or(existing);
+    resolved.extend(rest.into_iter().rev());
+    Ok(resolved)
 }
 
 /// Writes `pages` into a fresh sibling of `out`, then swaps it in.

@@ -79,7 +79,7 @@ pub const RULES: &[Rule] = &[
     rule("action-item-id-duplicate", Some(5), Error, "Two action items in one file share an id."),
     timing("action-item-overdue", 8, ErrorWhenClosed, "An open action item is past its due date."),
     timing("action-item-closed-late", 8, Warning, "An action item was closed after its due date."),
-    rule("action-item-closed-unverified", Some(8), Warning, "An item's `closed_at` is earlier than the commit that recorded the closure by more than `workflow.closure_tolerance`: a back-dated closure."),
+    timing("action-item-closed-unverified", 8, Warning, "An item's `closed_at` is earlier than the commit that recorded the closure by more than `workflow.closure_tolerance`: a back-dated closure."),
     rule("action-item-not-closed", Some(8), Error, "A `closed` postmortem still has open action items, or items without `closed_at` or a wontfix reason."),
     rule("related-unknown", None, Error, "`related` names a postmortem id that does not exist."),
     rule("url-invalid", None, Error, "A link, ticket or URL field that is not an absolute http(s) URL."),

@@ -78,6 +78,19 @@ pub fn select(
             bail!("{flag} `{value}` is not known{hint}");
         }
     }
+    if let Some(service) = &opts.service {
+        let known: std::collections::BTreeSet<&str> = checked
+            .loaded
+            .postmortems
+            .iter()
+            .flat_map(|p| p.services.iter().map(|s| s.value.as_str()))
+            .collect();
+        if !known.contains(service.as_str()) {
+            let hint = did_you_mean(service, known.iter().copied())
+                .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+            bail!("no postmortem is about service `{service}`{hint}");
+        }
+    }
     let ctx = view::Context {
         config,
         tz: config.site.timezone,
@@ -143,6 +156,21 @@ pub fn list(ws: &Workspace, opts: &ListOptions) -> Result<Outcome> {
     let today = ws.today(opts.today);
     let checked = checked(ws, today, None, false)?;
     let items = select(ws, &checked, opts, today)?;
+    // A file that does not load would silently drop its items from the list (and from
+    // --fail-on-overdue): name it, and fail the run.
+    let unreadable: Vec<&crate::diagnostic::Diagnostic> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "front-matter-invalid")
+        .collect();
+    for d in &unreadable {
+        let at = d.line().map_or_else(String::new, |l| format!(":{l}"));
+        eprintln!(
+            "error: {}{at}: {} — its action items are not listed",
+            ws.display(&d.file),
+            d.message
+        );
+    }
     let text = match opts.format {
         ListFormat::Table => table(&items),
         ListFormat::Json => json(&items, today)?,
@@ -156,11 +184,13 @@ pub fn list(ws: &Workspace, opts: &ListOptions) -> Result<Outcome> {
     };
     print!("{text}");
     let overdue = items.iter().any(|i| i.overdue_days.is_some());
-    Ok(if opts.fail_on_overdue && overdue {
-        Outcome::Findings
-    } else {
-        Outcome::Clean
-    })
+    Ok(
+        if (opts.fail_on_overdue && overdue) || !unreadable.is_empty() {
+            Outcome::Findings
+        } else {
+            Outcome::Clean
+        },
+    )
 }
 
 fn state(item: &ItemView) -> String {
@@ -175,6 +205,17 @@ fn state(item: &ItemView) -> String {
             (None, _) => status.as_str().to_owned(),
         },
     }
+}
+
+/// Text for one terminal cell: whitespace runs (newlines included) become one space and
+/// control characters are dropped, so a title cannot break its row or drive the terminal.
+fn one_line(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect()
 }
 
 /// Columns sized to the content, the title cut to fit the terminal.
@@ -196,7 +237,7 @@ fn table(items: &[ItemView]) -> String {
                 i.due.clone().unwrap_or_else(|| "-".into()),
                 state(i),
                 format!("{}/{}", i.postmortem_id, i.id),
-                i.title.clone(),
+                one_line(&i.title),
             ]
         })
         .collect();

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::model::{ItemStatus, Postmortem, Status};
 use theme::{tera_error, Theme};
 use trends::slug;
-use view::{named, Card, ItemView, Named, PersonRef};
+use view::{Card, ItemView, Named, PersonRef};
 
 /// One output file, by its path relative to the site root (`postmortems/x/index.html`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +61,9 @@ struct Term {
     url: String,
     count: usize,
 }
+
+/// The names that share one taxonomy slug, and the postmortems (by index) that carry them.
+type TermGroup = (BTreeSet<String>, Vec<usize>);
 
 struct Renderer<'a> {
     theme: Theme,
@@ -189,21 +192,28 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
         .collect();
 
     // Taxonomies: term → indexes into `cards`.
-    let mut by: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
+    // Keyed by slug: names that differ only in case or punctuation share one page, and
+    // that page lists all of them.
+    let mut by: BTreeMap<(&str, String), TermGroup> = BTreeMap::new();
+    let mut add = |kind: &'static str, name: &str, i: usize| {
+        let entry = by.entry((kind, slug(name))).or_default();
+        entry.0.insert(name.to_owned());
+        if entry.1.last() != Some(&i) {
+            entry.1.push(i);
+        }
+    };
     let mut people: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (i, pm) in postmortems.iter().enumerate() {
         let card = &cards[i];
-        by.entry(("severity", card.severity.clone()))
-            .or_default()
-            .push(i);
+        add("severity", &card.severity, i);
         if !card.year.is_empty() {
-            by.entry(("years", card.year.clone())).or_default().push(i);
+            add("years", &card.year, i);
         }
         for s in &pm.services {
-            by.entry(("services", s.value.clone())).or_default().push(i);
+            add("services", &s.value, i);
         }
         for t in &pm.tags {
-            by.entry(("tags", t.value.clone())).or_default().push(i);
+            add("tags", &t.value, i);
         }
         if let Some(owner) = &pm.owner {
             people.entry(owner.value.clone()).or_default().0.push(i);
@@ -223,12 +233,14 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
             .map(|&i| cards[i].clone())
             .collect::<Vec<_>>()
     };
+    let term_name =
+        |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
     let terms = |kind: &str| -> Vec<Term> {
         by.iter()
             .filter(|((k, _), _)| *k == kind)
-            .map(|((k, name), list)| Term {
-                name: name.clone(),
-                url: named(k, name).url,
+            .map(|((k, slug), (names, list))| Term {
+                name: term_name(names),
+                url: format!("{k}/{slug}/index.html"),
                 count: list.len(),
             })
             .collect()
@@ -286,7 +298,8 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
     // One list page per taxonomy term.
     let term_pages: Vec<Page> = by
         .par_iter()
-        .map(|((kind, name), list)| {
+        .map(|((kind, slug), (names, list))| {
+            let name = term_name(names);
             let (heading, parent) = match *kind {
                 "severity" => (format!("Severity {name}"), None),
                 "years" => (format!("Incidents in {name}"), None),
@@ -305,7 +318,7 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
                     }),
                 ),
             };
-            let path = named(kind, name).url;
+            let path = format!("{kind}/{slug}/index.html");
             renderer.page(
                 "list.html",
                 &path,

@@ -47,6 +47,7 @@ const COVERED: &[&str] = &[
     "action-item-id-duplicate",
     "action-item-overdue",
     "action-item-closed-late",
+    "action-item-closed-unverified", // actions_closures
     "action-item-not-closed",
     "related-unknown",
     "url-invalid",

@@ -212,9 +212,9 @@ action_items:
   - id: AI-1
     title: Alert when the live index is older than 6 hours
     owner: bob
-    due: 2026-01-26
+    due: 2026-03-09
     status: done
-    closed_at: 2026-01-20
+    closed_at: 2026-02-28
   - id: AI-2
     title: Give rebuild locks a 30-minute expiry
     owner: alice

@@ -26,7 +26,7 @@ impl Drop for Server {
 }
 
 fn start(repo: &Repo, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+    let child = Command::new(env!("CARGO_BIN_EXE_debrief"))
         .args(["serve", "--port", "0", "--today", TODAY])
         .args(extra)
         .current_dir(repo.path())
@@ -35,7 +35,9 @@ fn start(repo: &Repo, extra: &[&str]) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("start debrief serve");
-    let stdout = child.stdout.take().expect("stdout");
+    // Owned by `Server` from here on, so a failed assertion still stops the process.
+    let mut server = Server { child, port: 0 };
+    let stdout = server.child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -48,13 +50,8 @@ fn start(repo: &Repo, extra: &[&str]) -> Server {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("serve printed its address");
         if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            let port = rest
-                .split('/')
-                .next()
-                .unwrap_or("")
-                .parse()
-                .expect("a port");
-            return Server { child, port };
+            server.port = rest.split('/').next().unwrap_or("").parse().expect("a port");
+            return server;
         }
     }
 }
