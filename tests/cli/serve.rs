@@ -50,7 +50,12 @@ fn start(repo: &Repo, extra: &[&str]) -> Server {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("serve printed its address");
         if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
-            server.port = rest.split('/').next().unwrap_or("").parse().expect("a port");
+            server.port = rest
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .parse()
+                .expect("a port");
             return server;
         }
     }
