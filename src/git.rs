@@ -54,19 +54,39 @@ impl Repo {
         self.repo.head().ok().and_then(|h| h.target()).is_some()
     }
 
-    /// Every commit reachable from HEAD whose message `wanted` accepts, newest first.
-    /// Only messages are read for the rest, which keeps a walk over 100k commits cheap.
+    /// Every commit reachable from HEAD whose message `wanted` accepts. Only the raw
+    /// commit bytes are searched for the rest, which keeps a walk over 100k commits cheap.
     pub fn scan(&self, wanted: impl Fn(&str) -> bool) -> Result<Vec<Commit>> {
-        let mut found = Vec::new();
         if !self.has_head() {
-            return Ok(found);
+            return Ok(Vec::new());
         }
+        self.walk(None, &wanted)
+    }
+
+    /// Walks from HEAD, stopping at `known` (a commit whose ancestors were already scanned).
+    fn walk(&self, known: Option<Oid>, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<Commit>> {
+        let mut found = Vec::new();
         let mut walk = self.repo.revwalk().context("cannot walk the git history")?;
-        walk.set_sorting(Sort::TOPOLOGICAL | Sort::TIME)
+        walk.set_sorting(Sort::TIME)
             .context("cannot sort the git history")?;
         walk.push_head().context("cannot walk from HEAD")?;
+        if let Some(known) = known {
+            walk.hide(known).context("cannot walk the git history")?;
+        }
+        let odb = self
+            .repo
+            .odb()
+            .context("cannot open the git object database")?;
         for oid in walk {
             let oid = oid.context("cannot read the git history")?;
+            // Most commits carry no record: look at the raw bytes before parsing anything.
+            let raw = odb
+                .read(oid)
+                .with_context(|| format!("cannot read commit {oid}"))?;
+            let data = raw.data();
+            if !wanted(&String::from_utf8_lossy(data)) {
+                continue;
+            }
             let commit = self
                 .repo
                 .find_commit(oid)
@@ -92,6 +112,67 @@ impl Repo {
             });
         }
         Ok(found)
+    }
+
+    /// [`Repo::scan`] with a cache in the git folder (`.git/debrief/`), keyed by the commit
+    /// HEAD pointed at: unchanged HEAD → no walk; HEAD moved forward → only the new commits
+    /// are walked; anything else (rewritten history, a different filter version, an
+    /// unreadable cache) → a full walk. The cache holds raw commit facts only; everything
+    /// that depends on trust roots (signatures, people) is judged again on every run.
+    pub fn scan_cached(
+        &self,
+        filter_version: u32,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<Commit>> {
+        if !self.has_head() {
+            return Ok(Vec::new());
+        }
+        let head = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.target())
+            .context("HEAD does not point at a commit")?;
+        let path = self.repo.path().join("debrief").join("history-cache.json");
+        let cached = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<cache::File>(&bytes).ok())
+            .filter(|c| c.version == cache::VERSION && c.filter == filter_version);
+        let commits = match cached {
+            Some(c) if c.head == head.to_string() => {
+                return Ok(c
+                    .commits
+                    .into_iter()
+                    .filter_map(cache::Entry::into_commit)
+                    .collect())
+            }
+            Some(c) => match Oid::from_str(&c.head) {
+                Ok(old) if self.repo.graph_descendant_of(head, old).unwrap_or(false) => {
+                    let mut commits = self.walk(Some(old), &wanted)?;
+                    commits.extend(c.commits.into_iter().filter_map(cache::Entry::into_commit));
+                    commits
+                }
+                _ => self.walk(None, &wanted)?,
+            },
+            None => self.walk(None, &wanted)?,
+        };
+        let file = cache::File {
+            version: cache::VERSION,
+            filter: filter_version,
+            head: head.to_string(),
+            commits: commits.iter().map(cache::Entry::from_commit).collect(),
+        };
+        // A cache that cannot be written (read-only checkout) only costs time next run.
+        if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(&file)) {
+            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+            if std::fs::create_dir_all(dir).is_ok()
+                && std::fs::write(&tmp, bytes).is_ok()
+                && std::fs::rename(&tmp, &path).is_err()
+            {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+        Ok(commits)
     }
 
     /// Resolves a revision (`origin/main`, a tag, a commit id) to a commit id.
@@ -215,6 +296,78 @@ impl Repo {
             });
         }
         Ok(changes)
+    }
+}
+
+/// The on-disk form of the history cache.
+mod cache {
+    use chrono::DateTime;
+    use serde::{Deserialize, Serialize};
+
+    pub const VERSION: u32 = 1;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct File {
+        pub version: u32,
+        pub filter: u32,
+        pub head: String,
+        pub commits: Vec<Entry>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Entry {
+        id: String,
+        author_name: String,
+        author_email: String,
+        time: String,
+        message: String,
+        /// Signature armour and the signed bytes, hex-encoded (they need not be UTF-8).
+        signature: Option<(String, String)>,
+    }
+
+    impl Entry {
+        pub fn from_commit(c: &super::Commit) -> Entry {
+            Entry {
+                id: c.id.clone(),
+                author_name: c.author_name.clone(),
+                author_email: c.author_email.clone(),
+                time: c.time.to_rfc3339(),
+                message: c.message.clone(),
+                signature: c
+                    .signature
+                    .as_ref()
+                    .map(|(armor, data)| (armor.clone(), hex(data))),
+            }
+        }
+
+        pub fn into_commit(self) -> Option<super::Commit> {
+            let signature = match self.signature {
+                Some((armor, data)) => Some((armor, unhex(&data)?)),
+                None => None,
+            };
+            Some(super::Commit {
+                id: self.id,
+                author_name: self.author_name,
+                author_email: self.author_email,
+                time: DateTime::parse_from_rfc3339(&self.time).ok()?,
+                message: self.message,
+                signature,
+            })
+        }
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn unhex(text: &str) -> Option<Vec<u8>> {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                text.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect()
     }
 }
 

@@ -22,5 +22,6 @@ pub mod report;
 pub mod rules;
 pub mod schema;
 pub mod serve;
+pub mod timings;
 pub mod tree;
 pub mod validate;

@@ -24,6 +24,9 @@ struct Cli {
     /// Run as if started in DIR (like `git -C`).
     #[arg(short = 'C', global = true, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// Print how long each phase took (on stderr).
+    #[arg(long, global = true)]
+    timings: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -272,6 +275,12 @@ fn color_enabled() -> bool {
 }
 
 fn run(cli: Cli) -> Result<Outcome> {
+    let timings = cli.timings;
+    let workspace = |dir: &Path| -> Result<Workspace> {
+        let mut ws = Workspace::open(dir)?;
+        ws.timings = debrief::timings::Timings::new(timings);
+        Ok(ws)
+    };
     let dir = match cli.dir {
         Some(dir) => dir,
         None => std::env::current_dir()?,
@@ -293,7 +302,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             id,
             date,
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             let path = cmd::new::run(
                 &ws,
                 &NewOptions {
@@ -315,7 +324,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             deny_warnings,
             trust_ref,
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             let opts = CheckOptions {
                 paths,
                 format,
@@ -333,7 +342,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             today,
             trust_ref,
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             let opts = BuildOptions {
                 output,
                 drafts,
@@ -356,7 +365,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 }),
             ..
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             let text = cmd::actions::close(
                 &ws,
                 &CloseOptions {
@@ -374,7 +383,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             command: None,
             list,
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             cmd::actions::list(
                 &ws,
                 &ListOptions {
@@ -399,7 +408,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             today,
             trust_ref,
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             debrief::serve::run(
                 ws,
                 &debrief::serve::ServeOptions {
@@ -415,7 +424,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
         Command::Theme(ThemeCommand::Eject { target }) => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             let target =
                 target.map_or_else(|| ws.config.root.join("themes/custom"), |t| dir.join(t));
             let written = debrief::render::theme::eject(&target)?;
@@ -436,7 +445,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             format,
             trust_ref,
         } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             let text = cmd::approve::approvals_report(
                 &ws,
                 target.as_deref(),
@@ -448,7 +457,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Clean)
         }
         Command::Digest { target, canonical } => {
-            let ws = Workspace::open(&dir)?;
+            let ws = workspace(&dir)?;
             print!("{}", cmd::approve::digest(&ws, &target, canonical)?);
             Ok(Outcome::Clean)
         }

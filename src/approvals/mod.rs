@@ -270,13 +270,23 @@ impl History {
                 "the git repository has no commits yet",
             ));
         }
-        let commits = repo.scan(trailers::may_hold_records)?;
+        // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
+        let commits = if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
+            repo.scan(trailers::may_hold_records)?
+        } else {
+            repo.scan_cached(trailers::FILTER_VERSION, trailers::may_hold_records)?
+        };
         let mut approvals = Vec::new();
         let mut closures = HashMap::new();
         for commit in commits {
-            // Newest first: the last insert is the earliest commit.
+            // The earliest commit recording a closure is the one that counts.
             for key in trailers::parse_closures(&commit.message) {
-                closures.insert(key, (commit.id.clone(), commit.time));
+                let earlier = closures
+                    .get(&key)
+                    .is_none_or(|(_, t): &(String, DateTime<FixedOffset>)| commit.time < *t);
+                if earlier {
+                    closures.insert(key, (commit.id.clone(), commit.time));
+                }
             }
             let records = trailers::parse(&commit.message);
             if records.is_empty() {
@@ -324,6 +334,7 @@ impl History {
                 });
             }
         }
+        approvals.sort_by_key(|a| std::cmp::Reverse(a.time));
         Ok(History {
             available: Ok(()),
             approvals,

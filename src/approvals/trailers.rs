@@ -37,6 +37,9 @@ pub struct Trailer {
     pub digest: String,
 }
 
+/// Bump when [`may_hold_records`] changes: cached history scans were filtered by it.
+pub const FILTER_VERSION: u32 = 1;
+
 /// Cheap pre-filter for the history walk: could this message hold a record at all?
 pub fn may_hold_records(message: &str) -> bool {
     message.contains("Postmortem-") || message.contains("Action-Closed:")

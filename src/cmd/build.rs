@@ -67,16 +67,18 @@ pub fn render_site(
         .count();
     let base_url = base_url.map_or_else(|| ws.config.site.base_url.clone(), str::to_owned);
     let pages = if blocking == 0 {
-        render::render(&SiteInput {
-            config: &ws.config,
-            postmortems: published.clone(),
-            history: &checked.history,
-            trust: &checked.trust,
-            closures: &checked.closures,
-            today,
-            base_url,
-            only: None,
-            inject: None,
+        ws.timings.time("render", || {
+            render::render(&SiteInput {
+                config: &ws.config,
+                postmortems: published.clone(),
+                history: &checked.history,
+                trust: &checked.trust,
+                closures: &checked.closures,
+                today,
+                base_url,
+                only: None,
+                inject: None,
+            })
         })?
     } else {
         Vec::new()
@@ -126,13 +128,18 @@ pub fn run(ws: &Workspace, opts: &BuildOptions) -> Result<Outcome> {
         );
         return Ok(Outcome::Findings);
     }
-    output::write_site(&out, &built.pages)?;
+    let written = ws
+        .timings
+        .time("write", || output::write_site(&out, &built.pages))?;
+    ws.timings.finish();
     let shown = out.strip_prefix(&ws.cwd).unwrap_or(&out);
     println!(
-        "built {} postmortem(s), {} files into {}",
+        "built {} postmortem(s) into {}: {} file(s) written, {} unchanged, {} removed",
         built.published,
-        built.pages.len(),
-        shown.display()
+        shown.display(),
+        written.written,
+        written.unchanged,
+        written.removed
     );
     Ok(Outcome::Clean)
 }

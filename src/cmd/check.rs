@@ -61,7 +61,7 @@ pub fn checked(
 ) -> Result<Checked> {
     checked_from(
         ws,
-        load::load_all(&ws.config)?,
+        ws.timings.time("load", || load::load_all(&ws.config))?,
         today,
         trust_ref,
         scan_history,
@@ -78,7 +78,9 @@ pub fn checked_from(
 ) -> Result<Checked> {
     let config = &ws.config;
     let mut found = std::mem::take(&mut loaded.diagnostics);
-    found.extend(validate::validate(config, &loaded.postmortems, today));
+    found.extend(ws.timings.time("validate", || {
+        validate::validate(config, &loaded.postmortems, today)
+    }));
     let repo = Repo::discover(&config.root)?;
     let needs_history = scan_history
         || loaded
@@ -96,7 +98,7 @@ pub fn checked_from(
         None => History::unavailable("not a git repository"),
         Some(_) if !needs_history => History::unavailable("no published postmortems"),
         Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
-        Some(repo) => History::scan(repo, &trust)?,
+        Some(repo) => ws.timings.time("history", || History::scan(repo, &trust))?,
     };
     history.known_ids = loaded
         .postmortems
@@ -161,20 +163,20 @@ pub fn checked_from(
         trust: &trust,
         old_version: &old_version,
     };
-    found.extend(validate::validate_approvals(
-        &trusted,
-        &loaded.postmortems,
-        &ctx,
-    ));
+    found.extend(ws.timings.time("approvals", || {
+        validate::validate_approvals(&trusted, &loaded.postmortems, &ctx)
+    }));
     let closures = match &repo {
         Some(repo) if history.available.is_ok() => {
-            let closures = crate::actions::recorded_closures(
-                repo,
-                &prefix,
-                &config.site.content,
-                &loaded.postmortems,
-                &history,
-            )?;
+            let closures = ws.timings.time("closures", || {
+                crate::actions::recorded_closures(
+                    repo,
+                    &prefix,
+                    &config.site.content,
+                    &loaded.postmortems,
+                    &history,
+                )
+            })?;
             found.extend(validate::validate_closures(
                 config,
                 &loaded.postmortems,
@@ -255,6 +257,7 @@ pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
                 .context("cannot write the step summary")?;
         }
     }
+    ws.timings.finish();
     let fails = counts.errors > 0
         || (opts.deny_warnings && found.iter().any(|d| d.level == Level::Warning));
     Ok(if fails {

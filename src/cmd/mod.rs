@@ -26,6 +26,7 @@ pub struct Workspace {
     pub config: Config,
     /// Where the command was started, for printing paths the user can click.
     pub cwd: PathBuf,
+    pub timings: crate::timings::Timings,
 }
 
 impl Workspace {
@@ -42,7 +43,11 @@ impl Workspace {
             )
         })?;
         let config = Config::load(&root)?;
-        Ok(Workspace { config, cwd })
+        Ok(Workspace {
+            config,
+            cwd,
+            timings: crate::timings::Timings::default(),
+        })
     }
 
     /// A root-relative path as the user should see it: relative to where they ran debrief.

@@ -5,6 +5,8 @@
 //! helps, a control that differs only in the thing protected against, so the test fails
 //! if the protection is removed.
 
+#[path = "approvals_cache.rs"]
+mod cache;
 #[path = "approvals_history.rs"]
 mod history;
 #[path = "approvals_signed.rs"]

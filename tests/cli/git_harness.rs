@@ -459,6 +459,17 @@ impl GitRepo {
             .args(args))
     }
 
+    /// `debrief ARGS` in the repository with extra environment variables.
+    pub fn debrief_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut command = self.command(
+            Path::new(env!("CARGO_BIN_EXE_debrief")),
+            &self.path(),
+            &fixture(),
+        );
+        command.envs(env.iter().copied()).args(args);
+        run(&mut command)
+    }
+
     /// `debrief ARGS` in the repository as `who`.
     pub fn debrief_as(&self, who: &Who, args: &[&str]) -> Output {
         self.debrief_in(&self.path(), who, args)

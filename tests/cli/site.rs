@@ -975,3 +975,78 @@ fn a_repository_with_no_postmortems_at_all_builds_too() {
     assert!(repo.exists("public/trends/index.html"));
     assert!(page(&repo, "index.html").contains("No postmortems here yet."));
 }
+
+// --- rebuilding into an existing output -------------------------------------------------
+
+/// Modification times of every file of the output, to see which were rewritten.
+fn mtimes(dir: &Path) -> BTreeMap<String, std::time::SystemTime> {
+    tree(dir)
+        .into_keys()
+        .map(|rel| {
+            let time = std::fs::metadata(dir.join(&rel))
+                .and_then(|m| m.modified())
+                .unwrap();
+            (rel, time)
+        })
+        .collect()
+}
+
+#[test]
+fn a_rebuild_writes_only_the_pages_that_changed_and_removes_stale_ones() {
+    let repo = four_postmortems();
+    build_ok(&repo, &[]);
+    let public = repo.path().join("public");
+    let before = mtimes(&public);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let out = build_ok(&repo, &[]);
+    assert!(out.stdout.contains("0 file(s) written"), "{out}");
+    assert_eq!(
+        mtimes(&public),
+        before,
+        "an unchanged rebuild touches nothing"
+    );
+
+    // Retitle one postmortem: its page and the pages listing it change, not the others.
+    let text = repo.read(&format!("content/{SEARCH}.md"));
+    repo.write(
+        &format!("content/{SEARCH}.md"),
+        text.replace("Search served a stale index", "Search served an old index"),
+    );
+    std::fs::write(public.join("stray.html"), "left over").unwrap();
+    let out = build_ok(&repo, &[]);
+    assert!(out.stdout.contains("1 removed"), "{out}");
+    assert!(!public.join("stray.html").exists());
+    let after = mtimes(&public);
+    let rewritten: Vec<&String> = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        rewritten.contains(&&format!("postmortems/{SEARCH}/index.html")),
+        "{rewritten:?}"
+    );
+    assert!(
+        rewritten.contains(&&"index.html".to_owned()),
+        "{rewritten:?}"
+    );
+    // Pages that do not show the title stay as they were.
+    for untouched in [
+        "tags/network/index.html",
+        "static/style.css",
+        "trends/index.html",
+        "404.html",
+    ] {
+        assert!(
+            !rewritten.contains(&&untouched.to_owned()),
+            "{untouched}: {rewritten:?}"
+        );
+    }
+    assert!(
+        rewritten.len() < after.len() / 2,
+        "most files untouched: {rewritten:?}"
+    );
+    // The result is the same as a fresh build.
+    build_ok(&repo, &["--output", "fresh"]);
+    assert_eq!(tree(&public), tree(&repo.path().join("fresh")));
+}
