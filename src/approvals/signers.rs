@@ -98,31 +98,32 @@ fn is_key_type(token: &str) -> bool {
     token.starts_with("ssh-") || token.starts_with("ecdsa-") || token.starts_with("sk-")
 }
 
-/// Whitespace-separated tokens; double quotes group (options may quote commas and spaces).
-fn tokenize(text: &str) -> Result<Vec<String>, String> {
-    let mut tokens = Vec::new();
+/// Splits at characters `is_separator` accepts, except inside double quotes (which are
+/// kept); empty pieces are dropped.
+fn split_quoted(text: &str, is_separator: impl Fn(char) -> bool) -> Result<Vec<String>, String> {
+    let mut pieces = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
     for c in text.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    tokens.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
+        if c == '"' {
+            quoted = !quoted;
+            current.push(c);
+        } else if is_separator(c) && !quoted {
+            pieces.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
         }
     }
     if quoted {
         return Err("unbalanced double quote".into());
     }
-    if !current.is_empty() {
-        tokens.push(current);
-    }
+    pieces.push(current);
+    Ok(pieces.into_iter().filter(|p| !p.is_empty()).collect())
+}
+
+/// Whitespace-separated tokens; double quotes group (options may quote commas and spaces).
+fn tokenize(text: &str) -> Result<Vec<String>, String> {
+    let mut tokens = split_quoted(text, char::is_whitespace)?;
     // A quoted principals list keeps its quotes out of the names.
     if let Some(first) = tokens.first_mut() {
         *first = first.trim_matches('"').to_owned();
@@ -132,24 +133,7 @@ fn tokenize(text: &str) -> Result<Vec<String>, String> {
 
 /// `a,b="x,y",c` → [a, b="x,y", c]
 fn split_options(text: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            ',' if !quoted => out.push(std::mem::take(&mut current)),
-            c => current.push(c),
-        }
-    }
-    if quoted {
-        return Err("unbalanced double quote in the options".into());
-    }
-    out.push(current);
-    Ok(out.into_iter().filter(|o| !o.is_empty()).collect())
+    split_quoted(text, |c| c == ',')
 }
 
 /// `YYYYMMDD[HHMM[SS]][Z]`. Without `Z` ssh-keygen uses the local time zone; debrief reads
