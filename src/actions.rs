@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::{bail, Result};
 use chrono::{DateTime, FixedOffset, NaiveDate};
+use rayon::prelude::*;
 
 use crate::approvals::History;
 use crate::content::{self, ContentPath};
@@ -22,6 +23,13 @@ pub struct Recorded {
 }
 
 pub type Closures = HashMap<(String, String), Recorded>;
+
+/// One file to follow through history: its versions oldest first (change index, path at
+/// that change), and the (postmortem, item) pairs not yet seen closed.
+type Job<'a> = (Vec<(usize, String)>, Vec<(&'a str, &'a str)>);
+
+/// A job (by position) and the (postmortem, item) pairs one version showed closed.
+type Closed = (usize, Vec<(String, String)>);
 
 /// For every closed item: the `Action-Closed` trailer commit, or else the first commit in
 /// which the file shows the item closed. File history is read only for items without a
@@ -61,53 +69,135 @@ pub fn recorded_closures(
         return Ok(found);
     }
     let changes = repo.changes_under(&format!("{prefix}{content_dir}"))?;
+    // path → the changes that touched it (oldest first), and where renamed files came from,
+    // so following one file's history does not scan every change (linear, not quadratic).
+    let mut touched: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut renamed_from: HashMap<(usize, &str), &str> = HashMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        for (path, old) in &change.paths {
+            touched.entry(path.as_str()).or_default().push(index);
+            if let Some(old) = old {
+                renamed_from.insert((index, path.as_str()), old.as_str());
+            }
+        }
+    }
+    // Each file's history under every name it had (renames followed), oldest first.
+    let mut jobs: Vec<Job> = Vec::new();
     for (path, items) in wanted {
-        // The file's history under every name it had, newest first (renames followed).
-        let mut name = path.clone();
+        let mut name: &str = &path;
+        let mut before = usize::MAX;
         let mut lineage: Vec<(usize, String)> = Vec::new();
-        for (index, change) in changes.iter().enumerate().rev() {
-            if let Some((_, renamed_from)) = change.paths.iter().find(|(p, _)| *p == name) {
-                lineage.push((index, name.clone()));
-                if let Some(old) = renamed_from {
-                    name = old.clone();
+        // Follow the name back through renames: each rename hands over to the older name.
+        while let Some(indexes) = touched.get(name) {
+            let mut renamed = false;
+            for &index in indexes.iter().rev().filter(|&&i| i < before) {
+                lineage.push((index, name.to_owned()));
+                if let Some(old) = renamed_from.get(&(index, name)) {
+                    name = old;
+                    before = index;
+                    renamed = true;
+                    break;
+                }
+            }
+            if !renamed {
+                break;
+            }
+        }
+        lineage.reverse();
+        jobs.push((lineage, items));
+    }
+    // Reading old versions is the expensive part. Work in rounds: every file whose next
+    // version is at the same commit is read from that commit together (one folder lookup),
+    // commits in parallel with one repository handle per thread (libgit2 handles must not
+    // be shared between threads); files still pending move on to their next version.
+    let git_dir = repo.git_dir().to_path_buf();
+    let mut next = vec![0usize; jobs.len()];
+    loop {
+        let mut by_commit: std::collections::BTreeMap<usize, Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (j, (lineage, pending)) in jobs.iter().enumerate() {
+            if !pending.is_empty() {
+                if let Some((index, _)) = lineage.get(next[j]) {
+                    by_commit.entry(*index).or_default().push(j);
                 }
             }
         }
-        let mut pending = items;
-        for (index, at) in lineage.into_iter().rev() {
-            if pending.is_empty() {
-                break;
-            }
-            let change = &changes[index];
-            let Some(bytes) = repo.read_at(&change.commit, &at)? else {
-                continue;
-            };
-            let Ok(file) = content::parse_bytes(
-                ContentPath {
-                    rel: at.clone(),
-                    abs: at.clone().into(),
+        if by_commit.is_empty() {
+            break;
+        }
+        // Chunks, so one commit that added thousands of files still uses every core.
+        let rounds: Vec<(usize, Vec<usize>)> = by_commit
+            .into_iter()
+            .flat_map(|(index, members)| {
+                members
+                    .chunks(64)
+                    .map(|c| (index, c.to_vec()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let results: Vec<Vec<Closed>> = rounds
+            .par_iter()
+            .map_init(
+                || Repo::open(&git_dir).ok(),
+                |handle, (index, members)| {
+                    let Some(handle) = handle.as_ref() else {
+                        return Vec::new();
+                    };
+                    let paths: Vec<&str> = members
+                        .iter()
+                        .map(|&j| jobs[j].0[next[j]].1.as_str())
+                        .collect();
+                    let Ok(blobs) = handle.read_many(&changes[*index].commit, &paths) else {
+                        return Vec::new();
+                    };
+                    members
+                        .iter()
+                        .zip(blobs)
+                        .map(|(&j, blob)| {
+                            let closed = blob.map_or_else(Vec::new, |bytes| {
+                                closed_items(&jobs[j].0[next[j]].1, bytes, &jobs[j].1)
+                            });
+                            (j, closed)
+                        })
+                        .collect()
                 },
-                bytes,
-            ) else {
-                continue;
-            };
-            pending.retain(|(pm, item)| {
-                let closed = item_closed_in(&file.front_matter, item);
-                if closed {
-                    found.insert(
-                        ((*pm).to_owned(), (*item).to_owned()),
-                        Recorded {
-                            commit: change.commit.clone(),
-                            time: change.time,
-                            by_trailer: false,
-                        },
-                    );
-                }
-                !closed
-            });
+            )
+            .collect();
+        for (j, closed) in results.into_iter().flatten() {
+            let index = jobs[j].0[next[j]].0;
+            for key in closed {
+                jobs[j]
+                    .1
+                    .retain(|(pm, item)| !(*pm == key.0 && *item == key.1));
+                found.insert(
+                    key,
+                    Recorded {
+                        commit: changes[index].commit.clone(),
+                        time: changes[index].time,
+                        by_trailer: false,
+                    },
+                );
+            }
+            next[j] += 1;
         }
     }
     Ok(found)
+}
+
+/// Which of `pending` the file version `bytes` shows as closed.
+fn closed_items(path: &str, bytes: Vec<u8>, pending: &[(&str, &str)]) -> Vec<(String, String)> {
+    let path = ContentPath {
+        rel: path.to_owned(),
+        abs: path.into(),
+    };
+    let Ok(file) = content::parse_bytes(path, bytes) else {
+        return Vec::new();
+    };
+    pending
+        .iter()
+        .filter(|(_, item)| item_closed_in(&file.front_matter, item))
+        .map(|(pm, item)| ((*pm).to_owned(), (*item).to_owned()))
+        .collect()
 }
 
 fn item_closed_in(front_matter: &Node, item_id: &str) -> bool {

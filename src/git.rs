@@ -32,12 +32,27 @@ pub struct Repo {
 impl Repo {
     /// Opens the repository that contains `path`; `None` when there is none.
     pub fn discover(path: &Path) -> Result<Option<Repo>> {
+        // Re-hashing every object read (SHA-1 with collision detection) dominates history
+        // reads; it guards against disk corruption, which git's own fsck is for.
+        git2::opts::strict_hash_verification(false);
         match Repository::discover(path) {
             Ok(repo) => Ok(Some(Repo { repo })),
             Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
             Err(e) => Err(e)
                 .with_context(|| format!("cannot open the git repository at {}", path.display())),
         }
+    }
+
+    /// The `.git` folder, to open more handles (one per thread).
+    pub fn git_dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    /// A handle on the repository at `git_dir` (from [`Repo::git_dir`]).
+    pub fn open(git_dir: &Path) -> Result<Repo> {
+        let repo = Repository::open(git_dir)
+            .with_context(|| format!("cannot open {}", git_dir.display()))?;
+        Ok(Repo { repo })
     }
 
     pub fn is_shallow(&self) -> bool {
@@ -201,6 +216,45 @@ impl Repo {
         }
         let blob = self.repo.find_blob(entry.id())?;
         Ok(Some(blob.content().to_vec()))
+    }
+
+    /// Several files at one commit. Folders are looked up once each, which matters when a
+    /// content folder holds thousands of files: its tree object is large, and libgit2 does
+    /// not keep large trees in its cache.
+    pub fn read_many(&self, commit: &str, paths: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
+        let oid = Oid::from_str(commit).with_context(|| format!("bad commit id {commit}"))?;
+        let root = self.repo.find_commit(oid)?.tree()?;
+        let mut folders: std::collections::HashMap<String, Option<git2::Tree<'_>>> =
+            std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            let (dir, name) = match path.rsplit_once('/') {
+                Some((dir, name)) => (dir, name),
+                None => ("", *path),
+            };
+            if !folders.contains_key(dir) {
+                let tree = if dir.is_empty() {
+                    Some(root.clone())
+                } else {
+                    match root.get_path(Path::new(dir)) {
+                        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                            self.repo.find_tree(entry.id()).ok()
+                        }
+                        _ => None,
+                    }
+                };
+                folders.insert(dir.to_owned(), tree);
+            }
+            let blob = folders
+                .get(dir)
+                .and_then(Option::as_ref)
+                .and_then(|tree| tree.get_name(name))
+                .filter(|entry| entry.kind() == Some(ObjectType::Blob))
+                .and_then(|entry| self.repo.find_blob(entry.id()).ok())
+                .map(|blob| blob.content().to_vec());
+            out.push(blob);
+        }
+        Ok(out)
     }
 
     /// Every `*.md` blob under `dir` at `commit`, as (path, bytes).

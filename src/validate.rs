@@ -861,8 +861,9 @@ impl<'a> Check<'a> {
         }
         let mut hits = Vec::new();
         for (text, pos) in pm.front_matter.strings() {
+            let folded = Folded::new(text);
             for word in &words {
-                if find_phrase(text, word).is_some() {
+                if folded.find(word).is_some() {
                     hits.push((pos, word.clone()));
                 }
             }
@@ -877,8 +878,9 @@ impl<'a> Check<'a> {
             if in_fence {
                 continue;
             }
+            let folded = Folded::new(line);
             for word in &words {
-                if let Some(col) = find_phrase(line, word) {
+                if let Some(col) = folded.find(word) {
                     let line_no = pm.body_line as usize + index;
                     hits.push((Pos::new(line_no, col), word.clone()));
                 }
@@ -931,28 +933,48 @@ impl<'a> Check<'a> {
 /// `phrase` is lowercase. Characters are folded one by one, remembering which original
 /// character each folded byte came from, so columns stay right even where lowercasing
 /// changes the length (`İ` → `i̇`).
+#[cfg(test)]
 fn find_phrase(text: &str, phrase: &str) -> Option<usize> {
-    let mut lower = String::with_capacity(text.len());
-    let mut origin = Vec::with_capacity(text.len());
-    for (index, c) in text.chars().enumerate() {
-        for folded in c.to_lowercase() {
-            lower.push(folded);
-            origin.extend(std::iter::repeat_n(index, folded.len_utf8()));
+    Folded::new(text).find(phrase)
+}
+
+/// A text folded to lowercase once, remembering which character each byte came from, so
+/// many phrases can be looked up without folding again.
+struct Folded {
+    lower: String,
+    origin: Vec<usize>,
+}
+
+impl Folded {
+    fn new(text: &str) -> Folded {
+        let mut lower = String::with_capacity(text.len());
+        let mut origin = Vec::with_capacity(text.len());
+        for (index, c) in text.chars().enumerate() {
+            for folded in c.to_lowercase() {
+                lower.push(folded);
+                origin.extend(std::iter::repeat_n(index, folded.len_utf8()));
+            }
         }
+        Folded { lower, origin }
     }
-    let is_word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let mut start = 0;
-    while let Some(found) = lower[start..].find(phrase) {
-        let at = start + found;
-        let end = at + phrase.len();
-        if !is_word_char(lower[..at].chars().next_back())
-            && !is_word_char(lower[end..].chars().next())
-        {
-            return Some(origin[at] + 1);
+
+    /// 1-based column of `phrase` (lowercase) as whole words.
+    fn find(&self, phrase: &str) -> Option<usize> {
+        let lower = &self.lower;
+        let is_word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let mut start = 0;
+        while let Some(found) = lower[start..].find(phrase) {
+            let at = start + found;
+            let end = at + phrase.len();
+            if !is_word_char(lower[..at].chars().next_back())
+                && !is_word_char(lower[end..].chars().next())
+            {
+                return Some(self.origin[at] + 1);
+            }
+            start = at + phrase.chars().next().map_or(1, char::len_utf8);
         }
-        start = at + phrase.chars().next().map_or(1, char::len_utf8);
+        None
     }
-    None
 }
 
 #[cfg(test)]

@@ -250,6 +250,10 @@ pub struct History {
     pub known_ids: HashSet<String>,
     /// `Action-Closed` trailers: (postmortem, item) → the earliest commit recording it.
     pub closures: HashMap<(String, String), (String, DateTime<FixedOffset>)>,
+    /// Positions in `approvals` by postmortem id and by digest, so looking up one
+    /// postmortem's records does not scan them all.
+    by_id: HashMap<String, Vec<usize>>,
+    by_digest: HashMap<String, Vec<usize>>,
 }
 
 impl History {
@@ -259,6 +263,8 @@ impl History {
             approvals: Vec::new(),
             known_ids: HashSet::new(),
             closures: HashMap::new(),
+            by_id: HashMap::new(),
+            by_digest: HashMap::new(),
         }
     }
 
@@ -335,18 +341,32 @@ impl History {
             }
         }
         approvals.sort_by_key(|a| std::cmp::Reverse(a.time));
-        Ok(History {
+        let mut history = History {
             available: Ok(()),
             approvals,
             known_ids: HashSet::new(),
             closures,
-        })
+            by_id: HashMap::new(),
+            by_digest: HashMap::new(),
+        };
+        history.reindex();
+        Ok(history)
     }
 
     /// Adds records kept outside history (approval files), keeping newest first.
     pub fn add(&mut self, more: Vec<Approval>) {
         self.approvals.extend(more);
         self.approvals.sort_by_key(|a| std::cmp::Reverse(a.time));
+        self.reindex();
+    }
+
+    fn reindex(&mut self) {
+        self.by_id.clear();
+        self.by_digest.clear();
+        for (i, a) in self.approvals.iter().enumerate() {
+            self.by_id.entry(a.postmortem.clone()).or_default().push(i);
+            self.by_digest.entry(a.digest.clone()).or_default().push(i);
+        }
     }
 
     /// Records about a postmortem: those naming its id, and those approving exactly its
@@ -357,9 +377,20 @@ impl History {
         id: &'a str,
         digest: &'a str,
     ) -> impl Iterator<Item = &'a Approval> + 'a {
-        self.approvals.iter().filter(move |a| {
-            a.postmortem == id || (a.digest == digest && !self.known_ids.contains(&a.postmortem))
-        })
+        let mut positions: Vec<usize> = self.by_id.get(id).cloned().unwrap_or_default();
+        positions.extend(
+            self.by_digest
+                .get(digest)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|&i| {
+                    self.approvals[i].postmortem != id
+                        && !self.known_ids.contains(&self.approvals[i].postmortem)
+                }),
+        );
+        positions.sort_unstable();
+        positions.into_iter().map(move |i| &self.approvals[i])
     }
 }
 

@@ -319,6 +319,9 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
         &published,
         problems(&builder.ws, &found),
     );
+    // Watch before announcing the address: an edit made right after must not be missed.
+    let (tx, rx) = mpsc::channel();
+    let _watcher = watch(&root, &content_dir, opts.poll, tx)?;
     let (server, address) = http::bind(&opts.bind, opts.port)?;
     println!(
         "built {count} pages in {} ms",
@@ -338,8 +341,6 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
         .spawn(move || http::serve(&server, &server_shared))
         .context("cannot start the HTTP thread")?;
 
-    let (tx, rx) = mpsc::channel();
-    let _watcher = watch(&root, &content_dir, opts.poll, tx)?;
     while let Ok(first) = rx.recv() {
         // Editors save in bursts; take everything that is already queued.
         let mut change = first;
