@@ -72,6 +72,20 @@ struct Renderer<'a> {
 }
 
 impl Renderer<'_> {
+    /// A piece of a page (a list row) for a card, at the depth `root` leads back from.
+    fn fragment(&self, template: &str, card: &Card, root: &str) -> Result<String> {
+        let mut context = tera::Context::new();
+        context.insert("c", card);
+        context.insert("root", root);
+        self.theme.tera.render(template, &context).map_err(|e| {
+            anyhow!(
+                "cannot render {template} for {}: {}",
+                card.id,
+                tera_error(&e)
+            )
+        })
+    }
+
     /// Renders `template` for a page at `path`, with `root` pointing back to the site root.
     fn page(&self, template: &str, path: &str, nav: &str, extra: tera::Context) -> Result<Page> {
         let mut context = tera::Context::new();
@@ -227,12 +241,25 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
             people.entry(owner.handle.clone()).or_default();
         }
     }
-    let pick = |indexes: &[usize]| {
+    // List rows are rendered once per card and depth, then reused by every list.
+    let rows = |root: &str| -> Result<Vec<String>> {
+        cards
+            .par_iter()
+            .map(|c| renderer.fragment("card-row.html", c, root))
+            .collect()
+    };
+    let (top_rows, deep_rows) = (rows("")?, rows("../../")?);
+    let with_rows = |indexes: &mut dyn Iterator<Item = usize>, rows: &[String]| {
         indexes
-            .iter()
-            .map(|&i| cards[i].clone())
+            .map(|i| {
+                let mut card = cards[i].clone();
+                card.row.clone_from(&rows[i]);
+                card
+            })
             .collect::<Vec<_>>()
     };
+    let pick = |indexes: &[usize]| with_rows(&mut indexes.iter().copied(), &deep_rows);
+    let index_cards = with_rows(&mut (0..cards.len()), &top_rows);
     let term_name =
         |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
     let terms = |kind: &str| -> Vec<Term> {
@@ -287,7 +314,7 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
         "index.html",
         "index",
         context(&[
-            ("cards", &cards),
+            ("cards", &index_cards),
             ("browse", &browse),
             ("statuses", &statuses),
             ("open_items", &open_items),

@@ -18,6 +18,7 @@ macro_rules! theme_files {
 pub const DEFAULT: &[(&str, &str)] = theme_files![
     "templates/base.html",
     "templates/macros.html",
+    "templates/card-row.html",
     "templates/index.html",
     "templates/list.html",
     "templates/terms.html",

@@ -57,6 +57,8 @@ pub struct Card {
     /// Sort key: incident time as RFC 3339 in UTC.
     #[serde(skip)]
     pub sort_key: String,
+    /// This card's list row, rendered once from `card-row.html` for the page's depth.
+    pub row: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -286,6 +288,7 @@ impl Context<'_> {
             summary: pm.summary.as_ref().map(|s| s.value.trim().to_owned()),
             signed_off: standing.signoff.is_some(),
             sort_key: when.map(|t| t.to_utc().to_rfc3339()).unwrap_or_default(),
+            row: String::new(),
         }
     }
 
