@@ -231,8 +231,19 @@ pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
         found.retain(|d| in_scope(&d.file));
         checked = loaded.files.iter().filter(|f| in_scope(f)).count();
     }
+    // GitHub and code scanning resolve paths from the repository root, wherever debrief
+    // ran; people get paths they can open from where they are.
+    let repo_relative = matches!(opts.format, Format::Github | Format::Sarif);
+    let prefix = match Repo::discover(&ws.config.root)? {
+        Some(repo) if repo_relative => repo_prefix(&repo, &ws.config.root),
+        _ => String::new(),
+    };
     for d in &mut found {
-        d.file = ws.display(&d.file);
+        d.file = if repo_relative {
+            format!("{prefix}{}", d.file)
+        } else {
+            ws.display(&d.file)
+        };
     }
     let counts = Counts::of(&found);
     let summary = Summary { checked, counts };

@@ -333,3 +333,31 @@ fn sarif_of_a_clean_repository_has_no_results() {
     let doc = sarif(&repo);
     assert_eq!(doc["runs"][0]["results"], serde_json::json!([]));
 }
+
+/// GitHub resolves annotation paths from the repository root, not from where debrief ran;
+/// people still get paths relative to their own folder.
+#[test]
+fn github_paths_are_relative_to_the_git_root_wherever_debrief_runs() {
+    let repo = Repo::empty();
+    repo.write("postmortems/debrief.toml", standard_config());
+    repo.write(
+        "postmortems/content/a.md",
+        Pm::published().replace("severity: SEV2", "severity: SEV9"),
+    );
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(repo.path())
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let github = repo.run_in(
+        "postmortems/content",
+        &["check", "--format", "github", "--today", TODAY],
+    );
+    assert!(
+        github.stdout.contains("file=postmortems/content/a.md,"),
+        "{github}"
+    );
+    let human = repo.run_in("postmortems/content", &["check", "--today", TODAY]);
+    assert!(human.stdout.starts_with("a.md:"), "{human}");
+}
