@@ -41,19 +41,22 @@ pub fn load_all(config: &Config) -> anyhow::Result<Loaded> {
         loaded.diagnostics.extend(diagnostics);
     }
     for (path, why) in found.skipped_links {
-        loaded.diagnostics.push(
-            Diagnostic::new(
-                "symlink-outside-repo",
-                Level::Warning,
-                &path.rel,
-                None,
-                format!("symbolic link not followed: it {why}"),
-            )
-            .help("copy the file into the repository, or remove the link"),
-        );
+        loaded.diagnostics.push(skipped_link(&path, &why));
     }
     config.apply_overrides(&mut loaded.diagnostics);
     Ok(loaded)
+}
+
+/// The warning for a symbolic link that discovery refused to follow.
+pub fn skipped_link(path: &ContentPath, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        "symlink-outside-repo",
+        Level::Warning,
+        &path.rel,
+        None,
+        format!("symbolic link not followed: it {why}"),
+    )
+    .help("copy the file into the repository, or remove the link")
 }
 
 pub fn load_one(config: &Config, path: &ContentPath) -> (Option<Postmortem>, Vec<Diagnostic>) {

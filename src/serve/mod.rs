@@ -182,14 +182,8 @@ impl Builder {
                 loaded.postmortems.push(pm.clone());
             }
         }
-        for (path, why) in found.skipped_links {
-            loaded.diagnostics.push(Diagnostic::new(
-                "symlink-outside-repo",
-                Level::Warning,
-                &path.rel,
-                None,
-                format!("symbolic link not followed: it {why}"),
-            ));
+        for (path, why) in &found.skipped_links {
+            loaded.diagnostics.push(load::skipped_link(path, why));
         }
         config.apply_overrides(&mut loaded.diagnostics);
         Ok((loaded, changed_ids))
