@@ -24,12 +24,16 @@ pub struct Recorded {
 
 pub type Closures = HashMap<(String, String), Recorded>;
 
-/// One file to follow through history: its versions oldest first (change index, path at
-/// that change), and the (postmortem, item) pairs not yet seen closed.
-type Job<'a> = (Vec<(usize, String)>, Vec<(&'a str, &'a str)>);
+/// One file to follow through history: its versions oldest first (change index, blob,
+/// path), the blob of the work-tree file, and the (postmortem, item) pairs to find.
+/// (postmortem id, item id).
+type ItemKey<'a> = (&'a str, &'a str);
 
-/// A job (by position) and the (postmortem, item) pairs one version showed closed.
-type Closed = (usize, Vec<(String, String)>);
+struct Job<'a> {
+    versions: Vec<(usize, &'a str, &'a str)>,
+    current_blob: &'a str,
+    pending: Vec<(&'a str, &'a str)>,
+}
 
 /// For every closed item: the `Action-Closed` trailer commit, or else the first commit in
 /// which the file shows the item closed. File history is read only for items without a
@@ -42,7 +46,8 @@ pub fn recorded_closures(
     history: &History,
 ) -> Result<Closures> {
     let mut found = Closures::new();
-    let mut wanted: HashMap<String, Vec<(&str, &str)>> = HashMap::new();
+    // path → (blob of the work-tree file, the (postmortem, item) pairs to find)
+    let mut wanted: HashMap<String, (&str, Vec<ItemKey>)> = HashMap::new();
     for pm in postmortems {
         for item in pm.items().iter().filter(|i| i.status() != ItemStatus::Open) {
             let Some(id) = &item.id else { continue };
@@ -60,7 +65,8 @@ pub fn recorded_closures(
                 }
                 None => wanted
                     .entry(format!("{prefix}{}", pm.file))
-                    .or_default()
+                    .or_insert_with(|| (&pm.blob_id, Vec::new()))
+                    .1
                     .push((&pm.id.value, &id.value)),
             }
         }
@@ -69,123 +75,107 @@ pub fn recorded_closures(
         return Ok(found);
     }
     let changes = repo.changes_under(&format!("{prefix}{content_dir}"))?;
-    // path → the changes that touched it (oldest first), and where renamed files came from,
-    // so following one file's history does not scan every change (linear, not quadratic).
-    let mut touched: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut renamed_from: HashMap<(usize, &str), &str> = HashMap::new();
+    // path → the changes that touched it (oldest first), with where renamed files came
+    // from, so following one file's history does not scan every change (linear, not
+    // quadratic).
+    let mut touched: HashMap<&str, Vec<(usize, &crate::git::Touched)>> = HashMap::new();
     for (index, change) in changes.iter().enumerate() {
-        for (path, old) in &change.paths {
-            touched.entry(path.as_str()).or_default().push(index);
-            if let Some(old) = old {
-                renamed_from.insert((index, path.as_str()), old.as_str());
-            }
+        for file in &change.files {
+            touched
+                .entry(file.path.as_str())
+                .or_default()
+                .push((index, file));
         }
     }
     // Each file's history under every name it had (renames followed), oldest first.
     let mut jobs: Vec<Job> = Vec::new();
-    for (path, items) in wanted {
-        let mut name: &str = &path;
+    for (path, (current_blob, pending)) in &wanted {
+        let mut name: &str = path;
         let mut before = usize::MAX;
-        let mut lineage: Vec<(usize, String)> = Vec::new();
+        let mut versions = Vec::new();
         // Follow the name back through renames: each rename hands over to the older name.
-        while let Some(indexes) = touched.get(name) {
-            let mut renamed = false;
-            for &index in indexes.iter().rev().filter(|&&i| i < before) {
-                lineage.push((index, name.to_owned()));
-                if let Some(old) = renamed_from.get(&(index, name)) {
+        'names: while let Some(list) = touched.get(name) {
+            for &(index, file) in list.iter().rev().filter(|(i, _)| *i < before) {
+                versions.push((index, file.blob.as_str(), file.path.as_str()));
+                if let Some(old) = &file.renamed_from {
                     name = old;
                     before = index;
-                    renamed = true;
-                    break;
+                    continue 'names;
                 }
             }
-            if !renamed {
-                break;
-            }
-        }
-        lineage.reverse();
-        jobs.push((lineage, items));
-    }
-    // Reading old versions is the expensive part. Work in rounds: every file whose next
-    // version is at the same commit is read from that commit together (one folder lookup),
-    // commits in parallel with one repository handle per thread (libgit2 handles must not
-    // be shared between threads); files still pending move on to their next version.
-    let git_dir = repo.git_dir().to_path_buf();
-    let mut next = vec![0usize; jobs.len()];
-    loop {
-        let mut by_commit: std::collections::BTreeMap<usize, Vec<usize>> =
-            std::collections::BTreeMap::new();
-        for (j, (lineage, pending)) in jobs.iter().enumerate() {
-            if !pending.is_empty() {
-                if let Some((index, _)) = lineage.get(next[j]) {
-                    by_commit.entry(*index).or_default().push(j);
-                }
-            }
-        }
-        if by_commit.is_empty() {
             break;
         }
-        // Chunks, so one commit that added thousands of files still uses every core.
-        let rounds: Vec<(usize, Vec<usize>)> = by_commit
-            .into_iter()
-            .flat_map(|(index, members)| {
-                members
-                    .chunks(64)
-                    .map(|c| (index, c.to_vec()))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        let results: Vec<Vec<Closed>> = rounds
-            .par_iter()
-            .map_init(
-                || Repo::open(&git_dir).ok(),
-                |handle, (index, members)| {
-                    let Some(handle) = handle.as_ref() else {
-                        return Vec::new();
-                    };
-                    let paths: Vec<&str> = members
-                        .iter()
-                        .map(|&j| jobs[j].0[next[j]].1.as_str())
-                        .collect();
-                    let Ok(blobs) = handle.read_many(&changes[*index].commit, &paths) else {
-                        return Vec::new();
-                    };
-                    members
-                        .iter()
-                        .zip(blobs)
-                        .map(|(&j, blob)| {
-                            let closed = blob.map_or_else(Vec::new, |bytes| {
-                                closed_items(&jobs[j].0[next[j]].1, bytes, &jobs[j].1)
-                            });
-                            (j, closed)
-                        })
-                        .collect()
-                },
-            )
-            .collect();
-        for (j, closed) in results.into_iter().flatten() {
-            let index = jobs[j].0[next[j]].0;
-            for key in closed {
-                jobs[j]
-                    .1
-                    .retain(|(pm, item)| !(*pm == key.0 && *item == key.1));
-                found.insert(
-                    key,
-                    Recorded {
-                        commit: changes[index].commit.clone(),
-                        time: changes[index].time,
-                        by_trailer: false,
-                    },
-                );
-            }
-            next[j] += 1;
-        }
+        versions.reverse();
+        jobs.push(Job {
+            versions,
+            current_blob,
+            pending: pending.clone(),
+        });
+    }
+    // Each file is followed from its first version until every item shows closed. A
+    // version whose blob is the work-tree file itself needs no reading: the items are
+    // closed there. Others are read by blob id (no tree lookups), in parallel, one
+    // repository handle per worker (libgit2 handles must not be shared between threads,
+    // and each keeps a cache of delta bases worth reusing).
+    let git_dir = repo.git_dir().to_path_buf();
+    let workers = rayon::current_num_threads().max(1);
+    let per_worker = jobs.len().div_ceil(workers).max(1);
+    let results: Vec<Vec<((String, String), usize)>> = jobs
+        .par_chunks(per_worker)
+        .map(|chunk| {
+            let handle = Repo::open(&git_dir).ok();
+            chunk
+                .iter()
+                .flat_map(|job| follow(handle.as_ref(), job))
+                .collect()
+        })
+        .collect();
+    for (key, index) in results.into_iter().flatten() {
+        found.insert(
+            key,
+            Recorded {
+                commit: changes[index].commit.clone(),
+                time: changes[index].time,
+                by_trailer: false,
+            },
+        );
     }
     Ok(found)
 }
 
+/// The first version of one file that shows each pending item closed: (item, change index).
+fn follow(handle: Option<&Repo>, job: &Job) -> Vec<((String, String), usize)> {
+    let mut pending = job.pending.clone();
+    let mut out = Vec::new();
+    for &(index, blob, path) in &job.versions {
+        if pending.is_empty() {
+            break;
+        }
+        let closed: Vec<(&str, &str)> = if !job.current_blob.is_empty() && blob == job.current_blob
+        {
+            pending.clone()
+        } else {
+            match handle.and_then(|h| h.read_blob(blob)) {
+                Some(bytes) => closed_items(path, bytes, &pending),
+                None => Vec::new(),
+            }
+        };
+        pending.retain(|p| !closed.contains(p));
+        out.extend(
+            closed
+                .into_iter()
+                .map(|(pm, item)| ((pm.to_owned(), item.to_owned()), index)),
+        );
+    }
+    out
+}
+
 /// Which of `pending` the file version `bytes` shows as closed.
-fn closed_items(path: &str, bytes: Vec<u8>, pending: &[(&str, &str)]) -> Vec<(String, String)> {
+fn closed_items<'a>(
+    path: &str,
+    bytes: Vec<u8>,
+    pending: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let path = ContentPath {
         rel: path.to_owned(),
         abs: path.into(),
@@ -196,7 +186,7 @@ fn closed_items(path: &str, bytes: Vec<u8>, pending: &[(&str, &str)]) -> Vec<(St
     pending
         .iter()
         .filter(|(_, item)| item_closed_in(&file.front_matter, item))
-        .map(|(pm, item)| ((*pm).to_owned(), (*item).to_owned()))
+        .copied()
         .collect()
 }
 

@@ -218,45 +218,6 @@ impl Repo {
         Ok(Some(blob.content().to_vec()))
     }
 
-    /// Several files at one commit. Folders are looked up once each, which matters when a
-    /// content folder holds thousands of files: its tree object is large, and libgit2 does
-    /// not keep large trees in its cache.
-    pub fn read_many(&self, commit: &str, paths: &[&str]) -> Result<Vec<Option<Vec<u8>>>> {
-        let oid = Oid::from_str(commit).with_context(|| format!("bad commit id {commit}"))?;
-        let root = self.repo.find_commit(oid)?.tree()?;
-        let mut folders: std::collections::HashMap<String, Option<git2::Tree<'_>>> =
-            std::collections::HashMap::new();
-        let mut out = Vec::with_capacity(paths.len());
-        for path in paths {
-            let (dir, name) = match path.rsplit_once('/') {
-                Some((dir, name)) => (dir, name),
-                None => ("", *path),
-            };
-            if !folders.contains_key(dir) {
-                let tree = if dir.is_empty() {
-                    Some(root.clone())
-                } else {
-                    match root.get_path(Path::new(dir)) {
-                        Ok(entry) if entry.kind() == Some(ObjectType::Tree) => {
-                            self.repo.find_tree(entry.id()).ok()
-                        }
-                        _ => None,
-                    }
-                };
-                folders.insert(dir.to_owned(), tree);
-            }
-            let blob = folders
-                .get(dir)
-                .and_then(Option::as_ref)
-                .and_then(|tree| tree.get_name(name))
-                .filter(|entry| entry.kind() == Some(ObjectType::Blob))
-                .and_then(|entry| self.repo.find_blob(entry.id()).ok())
-                .map(|blob| blob.content().to_vec());
-            out.push(blob);
-        }
-        Ok(out)
-    }
-
     /// Every `*.md` blob under `dir` at `commit`, as (path, bytes).
     pub fn markdown_at(&self, commit: &str, dir: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let oid = Oid::from_str(commit).with_context(|| format!("bad commit id {commit}"))?;
@@ -287,15 +248,31 @@ impl Repo {
 pub struct Change {
     pub commit: String,
     pub time: DateTime<FixedOffset>,
-    /// Paths (relative to the work-tree root) as they are after the commit, each with the
-    /// path it was renamed from, if it was.
-    pub paths: Vec<(String, Option<String>)>,
+    /// The files it added, modified or renamed (deletions are left out).
+    pub files: Vec<Touched>,
+}
+
+/// One file as a commit left it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Touched {
+    /// Relative to the work-tree root, after the commit.
+    pub path: String,
+    /// The path it was renamed from, if it was.
+    pub renamed_from: Option<String>,
+    /// The blob the commit stored at `path`.
+    pub blob: String,
+}
+
+/// The git object id of `bytes` stored as a blob (what `git hash-object` prints).
+pub fn blob_id(bytes: &[u8]) -> String {
+    Oid::hash_object(ObjectType::Blob, bytes).map_or_else(|_| String::new(), |id| id.to_string())
 }
 
 impl Repo {
     /// Commits reachable from HEAD that changed anything under `dir`, oldest first, with
-    /// renames detected. Uses the git CLI: its path-limited log skips unchanged trees far
-    /// faster than a tree diff per commit through libgit2.
+    /// renames detected and the blob each change stored. Uses the git CLI: its
+    /// path-limited log skips unchanged trees far faster than a tree diff per commit
+    /// through libgit2, and `--raw` names the blobs, so no tree is read afterwards.
     pub fn changes_under(&self, dir: &str) -> Result<Vec<Change>> {
         let workdir = self
             .repo
@@ -303,13 +280,14 @@ impl Repo {
             .context("the repository has no work tree")?;
         let output = std::process::Command::new("git")
             .args([
-                "-c",
-                "core.quotePath=false",
                 "log",
                 "--reverse",
                 "-M",
                 "--format=%x1e%H%x1f%cI",
-                "--name-status",
+                "--raw",
+                "--no-abbrev",
+                // NUL-separated paths: no quoting, whatever the file names hold.
+                "-z",
                 "--",
                 dir,
             ])
@@ -322,35 +300,63 @@ impl Repo {
                 String::from_utf8_lossy(&output.stderr).trim()
             );
         }
-        let text = String::from_utf8_lossy(&output.stdout);
-        let mut changes = Vec::new();
-        for chunk in text.split('\u{1e}').filter(|c| !c.trim().is_empty()) {
-            let mut lines = chunk.lines();
-            let Some((commit, date)) = lines.next().and_then(|l| l.split_once('\u{1f}')) else {
+        Ok(parse_raw_log(&String::from_utf8_lossy(&output.stdout)))
+    }
+
+    /// One blob by its id; `None` when the object is missing or not a blob.
+    pub fn read_blob(&self, id: &str) -> Option<Vec<u8>> {
+        let oid = Oid::from_str(id).ok()?;
+        self.repo.find_blob(oid).ok().map(|b| b.content().to_vec())
+    }
+}
+
+/// Parses `git log --format=%x1e%H%x1f%cI --raw --no-abbrev -z`: per commit a header
+/// ending in NUL, then `:<modes> <old blob> <new blob> <status>` NUL `<path>` NUL, with a
+/// second path after renames and copies.
+fn parse_raw_log(text: &str) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for record in text.split('\u{1e}').filter(|r| !r.trim().is_empty()) {
+        let mut fields = record.split('\0');
+        let Some((commit, date)) = fields.next().and_then(|h| h.split_once('\u{1f}')) else {
+            continue;
+        };
+        let Ok(time) = DateTime::parse_from_rfc3339(date.trim()) else {
+            continue;
+        };
+        let mut files = Vec::new();
+        while let Some(meta) = fields.next() {
+            let meta = meta.trim_start_matches('\n');
+            let Some(meta) = meta.strip_prefix(':') else {
                 continue;
             };
-            let Ok(time) = DateTime::parse_from_rfc3339(date.trim()) else {
+            let parts: Vec<&str> = meta.split(' ').collect();
+            let (Some(blob), Some(status)) = (parts.get(3), parts.get(4)) else {
                 continue;
             };
-            let paths = lines
-                .filter_map(|line| {
-                    let mut fields = line.split('\t');
-                    let status = fields.next()?;
-                    let first = fields.next()?.to_owned();
-                    match (status.starts_with('R'), fields.next()) {
-                        (true, Some(new)) => Some((new.to_owned(), Some(first))),
-                        _ => Some((first, None)),
-                    }
-                })
-                .collect();
-            changes.push(Change {
-                commit: commit.to_owned(),
-                time,
-                paths,
+            let Some(first) = fields.next() else { break };
+            let (path, renamed_from) = if status.starts_with('R') || status.starts_with('C') {
+                let Some(second) = fields.next() else { break };
+                let from = status.starts_with('R').then(|| first.to_owned());
+                (second.to_owned(), from)
+            } else {
+                (first.to_owned(), None)
+            };
+            if status.starts_with('D') {
+                continue;
+            }
+            files.push(Touched {
+                path,
+                renamed_from,
+                blob: (*blob).to_owned(),
             });
         }
-        Ok(changes)
+        changes.push(Change {
+            commit: commit.to_owned(),
+            time,
+            files,
+        });
     }
+    changes
 }
 
 /// The on-disk form of the history cache.
@@ -431,4 +437,50 @@ fn git_time(time: git2::Time) -> DateTime<FixedOffset> {
         .timestamp_opt(time.seconds(), 0)
         .single()
         .unwrap_or_else(|| DateTime::<FixedOffset>::from(DateTime::UNIX_EPOCH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_log_gives_paths_renames_and_blobs_and_skips_deletions() {
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let zero = "0".repeat(40);
+        let text = format!(
+            "\u{1e}c1\u{1f}2026-03-01T10:00:00+00:00\0\n:000000 100644 {zero} {a} A\0content/x\ty.md\0\
+             \u{1e}c2\u{1f}2026-03-02T10:00:00+01:00\0\n:100644 100644 {a} {b} R091\0content/x\ty.md\0content/2026/x.md\0\
+             :100644 000000 {a} {zero} D\0content/gone.md\0"
+        );
+        let changes = parse_raw_log(&text);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[0].commit, "c1");
+        assert_eq!(
+            changes[0].files,
+            vec![Touched {
+                path: "content/x\ty.md".into(),
+                renamed_from: None,
+                blob: a.clone(),
+            }]
+        );
+        assert_eq!(changes[1].time.offset().local_minus_utc(), 3600);
+        assert_eq!(
+            changes[1].files,
+            vec![Touched {
+                path: "content/2026/x.md".into(),
+                renamed_from: Some("content/x\ty.md".into()),
+                blob: b,
+            }]
+        );
+    }
+
+    #[test]
+    fn blob_ids_are_what_git_hash_object_prints() {
+        // `printf 'hello\n' | git hash-object --stdin`
+        assert_eq!(
+            blob_id(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
 }

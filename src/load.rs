@@ -104,6 +104,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         front_matter,
         body,
         body_line,
+        blob_id,
         ..
     } = source;
     let mut r = Reader::new(&path.rel, "field-type", "field-unknown");
@@ -180,6 +181,8 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         waivers: Vec::new(),
         custom: BTreeMap::new(),
         front_matter: Node::new(crate::tree::Value::Null, Pos::START),
+        digest: String::new(),
+        blob_id,
         body,
         body_line,
     };
@@ -279,6 +282,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
             }
         }
     }
+    postmortem.digest = crate::digest::content_digest(&front_matter, &postmortem.body);
     postmortem.front_matter = front_matter;
     let mut diagnostics = r.found;
     for d in &mut diagnostics {

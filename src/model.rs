@@ -217,6 +217,10 @@ pub struct Postmortem {
     pub custom: BTreeMap<String, Spanned<CustomValue>>,
     /// The front-matter as parsed, kept for the content digest.
     pub front_matter: Node,
+    /// The content digest of this version (`digest::content_digest`), computed once.
+    pub digest: String,
+    /// The git object id of the file as read (see `SourceFile::blob_id`).
+    pub blob_id: String,
     pub body: String,
     pub body_line: u32,
 }

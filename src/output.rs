@@ -10,7 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use rayon::prelude::*;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::render::Page;
 
@@ -87,120 +89,239 @@ pub struct Written {
     pub removed: usize,
 }
 
-/// Writes the site to `out`: whole into a fresh folder, or only the changes into an
-/// existing debrief output.
-pub fn write_site(out: &Path, pages: &[Page]) -> Result<Written> {
-    let out = absolute(out)?;
-    if out.join(MARKER).is_file() {
-        return update(&out, pages);
-    }
-    let parent = out.parent().context("the output folder has no parent")?;
-    let name = out
-        .file_name()
-        .context("the output folder has no name")?
-        .to_string_lossy()
-        .into_owned();
-    fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    let pid = std::process::id();
-    let tmp = parent.join(format!(".{name}.tmp-{pid}"));
-    let old = parent.join(format!(".{name}.old-{pid}"));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).with_context(|| format!("cannot remove {}", tmp.display()))?;
-    }
-    let result = write_all(&tmp, pages).and_then(|()| swap(&tmp, &out, &old));
-    if result.is_err() && tmp.exists() {
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result.map(|()| Written {
-        written: pages.len(),
-        ..Written::default()
-    })
+/// Writes the site to `out` as pages arrive, so a large site is never held in memory.
+///
+/// A first build writes into a temporary sibling folder that [`SiteWriter::finish`] renames
+/// into place. A rebuild into an existing debrief output compares each page with the file
+/// already there and stages only the changed ones; `finish` moves them in and removes the
+/// pages that were not produced this time. Dropping the writer without `finish` (an error
+/// while rendering) removes what was staged and leaves the previous site as it was.
+pub struct SiteWriter {
+    out: PathBuf,
+    /// Where new or changed pages go until `finish`.
+    staging: PathBuf,
+    /// `out` already holds a debrief site: the rebuild only updates it.
+    updating: bool,
+    seen: Mutex<HashSet<String>>,
+    changed: Mutex<Vec<String>>,
+    unchanged: AtomicUsize,
+    finished: bool,
 }
 
-/// A rebuild into an existing output: compare, stage the changed pages, then move them in.
-fn update(out: &Path, pages: &[Page]) -> Result<Written> {
-    let staging = out.join(format!(".debrief-staging-{}", std::process::id()));
-    let changed: Vec<&Page> = pages
-        .par_iter()
-        .filter(|page| {
-            let path = out.join(&page.path);
-            // Same length first: most changed pages differ in size, and reading is skipped.
-            match fs::metadata(&path) {
-                Ok(meta) if meta.is_file() && meta.len() == page.bytes.len() as u64 => {
-                    fs::read(&path).map_or(true, |old| old != page.bytes)
-                }
-                _ => true,
-            }
+impl SiteWriter {
+    pub fn begin(out: &Path) -> Result<SiteWriter> {
+        let out = absolute(out)?;
+        let updating = out.join(MARKER).is_file();
+        let pid = std::process::id();
+        let staging = if updating {
+            out.join(format!(".debrief-staging-{pid}"))
+        } else {
+            let parent = out.parent().context("the output folder has no parent")?;
+            let name = out
+                .file_name()
+                .context("the output folder has no name")?
+                .to_string_lossy()
+                .into_owned();
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+            parent.join(format!(".{name}.tmp-{pid}"))
+        };
+        if staging.exists() {
+            fs::remove_dir_all(&staging)
+                .with_context(|| format!("cannot remove {}", staging.display()))?;
+        }
+        fs::create_dir_all(&staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
+        Ok(SiteWriter {
+            out,
+            staging,
+            updating,
+            seen: Mutex::new(HashSet::new()),
+            changed: Mutex::new(Vec::new()),
+            unchanged: AtomicUsize::new(0),
+            finished: false,
         })
-        .collect();
-    let staged = write_all(
-        &staging,
-        &changed.iter().map(|p| (*p).clone()).collect::<Vec<_>>(),
-    );
-    if let Err(e) = staged {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e.context("the previous site was left as it was"));
     }
-    for page in &changed {
-        let target = out.join(&page.path);
-        if let Some(parent) = target.parent() {
+
+    /// Takes one page; called from several threads at once.
+    pub fn put(&self, page: &Page) -> Result<()> {
+        if !lock(&self.seen).insert(page.path.clone()) {
+            bail!("two pages were rendered at {}", page.path);
+        }
+        if self.updating && same_bytes(&self.out.join(&page.path), &page.bytes) {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        let path = self.staging.join(&page.path);
+        if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        if target.is_dir() {
-            fs::remove_dir_all(&target)
-                .with_context(|| format!("cannot replace {}", target.display()))?;
+        fs::write(&path, &page.bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        lock(&self.changed).push(page.path.clone());
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<Written> {
+        self.finished = true;
+        let result = if self.updating {
+            self.move_changed_in()
+        } else {
+            self.swap_in()
+        };
+        if result.is_err() && self.staging.exists() {
+            let _ = fs::remove_dir_all(&self.staging);
         }
-        fs::rename(staging.join(&page.path), &target)
-            .with_context(|| format!("cannot move {} into place", target.display()))?;
+        result
     }
-    fs::remove_dir_all(&staging).with_context(|| format!("cannot remove {}", staging.display()))?;
-    let keep: std::collections::HashSet<&str> = pages.iter().map(|p| p.path.as_str()).collect();
-    let mut removed = 0;
-    let mut folders = Vec::new();
-    for entry in walkdir::WalkDir::new(out).min_depth(1).contents_first(true) {
-        let entry = entry.with_context(|| format!("cannot list {}", out.display()))?;
-        let rel = crate::content::relative_name(out, entry.path());
-        if entry.file_type().is_dir() {
-            folders.push(entry.path().to_path_buf());
-        } else if rel != MARKER && !keep.contains(rel.as_str()) {
-            fs::remove_file(entry.path())
-                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
-            removed += 1;
+
+    fn swap_in(&self) -> Result<Written> {
+        fs::write(
+            self.staging.join(MARKER),
+            "This folder is generated by `debrief build`, which updates it on every build.\n",
+        )
+        .with_context(|| format!("cannot write {}", self.staging.join(MARKER).display()))?;
+        let pid = std::process::id();
+        let name = self
+            .out
+            .file_name()
+            .context("the output folder has no name")?
+            .to_string_lossy()
+            .into_owned();
+        let old = self.staging.with_file_name(format!(".{name}.old-{pid}"));
+        swap(&self.staging, &self.out, &old)?;
+        Ok(Written {
+            written: lock(&self.changed).len(),
+            ..Written::default()
+        })
+    }
+
+    fn move_changed_in(&self) -> Result<Written> {
+        let out = &self.out;
+        let changed = lock(&self.changed).clone();
+        for rel in &changed {
+            let target = out.join(rel);
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            if target.is_dir() {
+                fs::remove_dir_all(&target)
+                    .with_context(|| format!("cannot replace {}", target.display()))?;
+            }
+            fs::rename(self.staging.join(rel), &target)
+                .with_context(|| format!("cannot move {} into place", target.display()))?;
         }
+        fs::remove_dir_all(&self.staging)
+            .with_context(|| format!("cannot remove {}", self.staging.display()))?;
+        let keep = lock(&self.seen);
+        let mut removed = 0;
+        let mut folders = Vec::new();
+        for entry in walkdir::WalkDir::new(out).min_depth(1).contents_first(true) {
+            let entry = entry.with_context(|| format!("cannot list {}", out.display()))?;
+            let rel = crate::content::relative_name(out, entry.path());
+            if entry.file_type().is_dir() {
+                folders.push(entry.path().to_path_buf());
+            } else if rel != MARKER && !keep.contains(rel.as_str()) {
+                fs::remove_file(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+                removed += 1;
+            }
+        }
+        for folder in folders {
+            // Only empty folders go; `remove_dir` refuses the others.
+            let _ = fs::remove_dir(folder);
+        }
+        Ok(Written {
+            written: changed.len(),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed,
+        })
     }
-    for folder in folders {
-        // Only empty folders go; `remove_dir` refuses the others.
-        let _ = fs::remove_dir(folder);
-    }
-    Ok(Written {
-        written: changed.len(),
-        unchanged: pages.len() - changed.len(),
-        removed,
-    })
 }
 
-fn write_all(dir: &Path, pages: &[Page]) -> Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut folders: Vec<PathBuf> = pages
-        .iter()
-        .filter_map(|p| dir.join(&p.path).parent().map(Path::to_path_buf))
-        .collect();
-    folders.sort();
-    folders.dedup();
-    for folder in &folders {
-        fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create {}", folder.display()))?;
+impl Drop for SiteWriter {
+    fn drop(&mut self) {
+        if !self.finished && self.staging.exists() {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
     }
-    pages.par_iter().try_for_each(|page| {
-        let path = dir.join(&page.path);
-        fs::write(&path, &page.bytes).with_context(|| format!("cannot write {}", path.display()))
-    })?;
-    fs::write(
-        dir.join(MARKER),
-        "This folder is generated by `debrief build`, which updates it on every build.\n",
-    )
-    .with_context(|| format!("cannot write {}", dir.join(MARKER).display()))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether the file at `path` already holds exactly `bytes`. Same length first: most changed
+/// pages differ in size, and then reading is skipped.
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {
+            fs::read(path).is_ok_and(|old| old == bytes)
+        }
+        _ => false,
+    }
+}
+
+/// Threads that write pages while the renderer goes on: creating thousands of files is
+/// mostly waiting on the file system, which rendering threads should not do.
+const WRITER_THREADS: usize = 2;
+
+/// Writes the pages `produce` hands to its sink into `out`, on writer threads of their own,
+/// and then puts the site in place. Rendering and writing overlap; at most a few pages
+/// wait in between, so memory does not grow with the site.
+pub fn write_site(
+    out: &Path,
+    produce: impl FnOnce(crate::render::Sink) -> Result<()>,
+) -> Result<Written> {
+    let writer = SiteWriter::begin(out)?;
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Page>(WRITER_THREADS * 8);
+    let receiver = Mutex::new(receiver);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let (produced, wrote) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..WRITER_THREADS)
+            .map(|_| {
+                scope.spawn(|| -> Result<()> {
+                    let mut error = None;
+                    // The lock is held only while waiting for the next page. After an
+                    // error, pages are still taken (and dropped) so the renderer never
+                    // waits on a full channel; it stops at its next page.
+                    while let Ok(page) = lock(&receiver).recv() {
+                        if error.is_none() {
+                            if let Err(e) = writer.put(&page) {
+                                failed.store(true, Ordering::Relaxed);
+                                error = Some(e);
+                            }
+                        }
+                    }
+                    error.map_or(Ok(()), Err)
+                })
+            })
+            .collect();
+        let produced = produce(&|page| {
+            if failed.load(Ordering::Relaxed) {
+                bail!("the site writer stopped");
+            }
+            sender
+                .send(page)
+                .map_err(|_| anyhow::anyhow!("the site writer stopped"))
+        });
+        drop(sender);
+        let wrote = workers.into_iter().try_for_each(|worker| {
+            worker
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a site writer thread failed")))
+        });
+        (produced, wrote)
+    });
+    // A write error is the cause when both failed (the renderer then only saw the writer
+    // stop).
+    wrote?;
+    produced?;
+    writer.finish()
 }
 
 fn swap(tmp: &Path, out: &Path, old: &Path) -> Result<()> {
@@ -219,4 +340,90 @@ fn swap(tmp: &Path, out: &Path, old: &Path) -> Result<()> {
             .with_context(|| format!("cannot move the new site into {}", out.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn page(path: &str, text: &str) -> Page {
+        Page {
+            path: path.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    fn siblings(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_first_build_appears_whole_and_a_rebuild_writes_only_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let first = write_site(&out, |sink| {
+            (0..100).try_for_each(|i| sink(page(&format!("p/{i}/index.html"), "one")))
+        })
+        .unwrap();
+        assert_eq!(first.written, 100);
+        assert_eq!(siblings(dir.path()), ["public"]);
+        let again = write_site(&out, |sink| {
+            (0..99).try_for_each(|i| {
+                sink(page(
+                    &format!("p/{i}/index.html"),
+                    if i == 7 { "two" } else { "one" },
+                ))
+            })
+        })
+        .unwrap();
+        assert_eq!(
+            again,
+            Written {
+                written: 1,
+                unchanged: 98,
+                removed: 1
+            }
+        );
+        assert_eq!(
+            fs::read_to_string(out.join("p/7/index.html")).unwrap(),
+            "two"
+        );
+        assert!(!out.join("p/99").exists());
+        assert_eq!(siblings(&out), [MARKER, "p"]);
+    }
+
+    #[test]
+    fn a_failure_while_producing_or_writing_leaves_the_previous_site_and_no_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write_site(&out, |sink| sink(page("index.html", "old"))).unwrap();
+        let failed = write_site(&out, |sink| {
+            sink(page("index.html", "new"))?;
+            anyhow::bail!("template broke")
+        });
+        assert!(failed.is_err());
+        // Two pages at one path: the writer fails, and the producer is stopped.
+        let duplicate = write_site(&out, |sink| {
+            (0..1000).try_for_each(|_| sink(page("same.html", "x")))
+        });
+        let message = format!("{:#}", duplicate.unwrap_err());
+        assert!(message.contains("same.html"), "{message}");
+        assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), "old");
+        assert_eq!(siblings(&out), [MARKER, "index.html"]);
+        assert_eq!(siblings(dir.path()), ["public"]);
+
+        let fresh = dir.path().join("fresh");
+        assert!(write_site(&fresh, |_| anyhow::bail!("nothing")).is_err());
+        assert_eq!(siblings(dir.path()), ["public"]);
+    }
 }

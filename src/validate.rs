@@ -55,12 +55,11 @@ pub fn validate_approvals(
         .iter()
         .filter(|p| p.status() >= Status::Published)
     {
-        let digest = crate::digest::content_digest(&pm.front_matter, &pm.body);
+        let digest = &pm.digest;
         let old = |commit: &str| (ctx.old_version)(pm, commit);
         let mut check = Check::new(config, pm);
         let pos = pm.status.as_ref().map_or(Pos::START, |s| s.pos);
-        for (rule, message, help) in approvals::evaluate(pm, &digest, ctx.history, ctx.trust, &old)
-        {
+        for (rule, message, help) in approvals::evaluate(pm, digest, ctx.history, ctx.trust, &old) {
             check.emit(rule, pos, message, help);
         }
         out.extend(check.out);

@@ -115,6 +115,9 @@ pub struct SourceFile {
     pub body: String,
     /// 1-based file line where the body starts.
     pub body_line: u32,
+    /// The git object id of the bytes as read from the work tree (empty for versions read
+    /// from history): a historical version with the same id is this very file.
+    pub blob_id: String,
 }
 
 /// Why a file could not be turned into a [`SourceFile`].
@@ -129,7 +132,10 @@ pub struct LoadProblem {
 /// the rest of the repository is still checked.
 pub fn load(path: &ContentPath) -> Result<SourceFile, LoadProblem> {
     let bytes = read_bounded(&path.abs)?;
-    parse_bytes(path.clone(), bytes)
+    let blob_id = crate::git::blob_id(&bytes);
+    let mut source = parse_bytes(path.clone(), bytes)?;
+    source.blob_id = blob_id;
+    Ok(source)
 }
 
 /// Decodes and splits file contents that were read elsewhere (e.g. from git history).
@@ -258,6 +264,7 @@ pub fn split(path: ContentPath, text: String) -> Result<SourceFile, LoadProblem>
                 body,
                 body_line: u32::try_from(line_no + 1).unwrap_or(u32::MAX),
                 text,
+                blob_id: String::new(),
             });
         }
         offset += line.len();

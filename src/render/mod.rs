@@ -1,4 +1,5 @@
-//! Render: the whole site as in-memory pages. Nothing here writes files; `output` does.
+//! Render: every page of the site, handed to a sink as it is ready. Nothing here writes
+//! files; `output` does.
 //!
 //! Pages are rendered in parallel from view structs ([`view`]). Output is deterministic:
 //! every list is sorted, every date comes from the input or `today`.
@@ -132,7 +133,38 @@ mod erased {
     }
 }
 
-pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
+/// Where rendered pages go: the output writer of `build`, the in-memory site of `serve`.
+/// Called from several threads; pages arrive in no particular order.
+pub type Sink<'s> = &'s (dyn Fn(Page) -> Result<()> + Sync);
+
+/// Renders the site into memory, sorted by path (`serve` and tests).
+pub fn render_to_vec(input: &SiteInput) -> Result<Vec<Page>> {
+    let pages = std::sync::Mutex::new(Vec::new());
+    render(input, &|page| {
+        pages
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(page);
+        Ok(())
+    })?;
+    let mut pages = pages
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pages.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(pages)
+}
+
+/// Renders every page of the site and hands each to `sink` as soon as it is ready, so
+/// memory does not grow with the size of the site.
+pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
+    let emit = |mut page: Page| -> Result<()> {
+        if let Some(markup) = input.inject {
+            if page.path.ends_with(".html") {
+                inject(&mut page, markup);
+            }
+        }
+        sink(page)
+    };
     let config = input.config;
     let theme = Theme::load(&config.root, config.site.theme.as_deref())?;
     let renderer = Renderer {
@@ -184,16 +216,15 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
                 })
         }
     };
-    let mut pages: Vec<Page> = indexed
+    indexed
         .into_par_iter()
         .zip(related)
         .filter(|((pm, _, _), related)| wanted(pm, related))
-        .map(|((pm, standing, card), related)| {
+        .try_for_each(|((pm, standing, card), related)| {
             let view = ctx.postmortem(pm, card, standing, related);
             let path = view::postmortem_url(&pm.id.value);
-            renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))
-        })
-        .collect::<Result<_>>()?;
+            emit(renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))?)
+        })?;
 
     let items: Vec<ItemView> = postmortems
         .iter()
@@ -249,17 +280,8 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
             .collect()
     };
     let (top_rows, deep_rows) = (rows("")?, rows("../../")?);
-    let with_rows = |indexes: &mut dyn Iterator<Item = usize>, rows: &[String]| {
-        indexes
-            .map(|i| {
-                let mut card = cards[i].clone();
-                card.row.clone_from(&rows[i]);
-                card
-            })
-            .collect::<Vec<_>>()
-    };
-    let pick = |indexes: &[usize]| with_rows(&mut indexes.iter().copied(), &deep_rows);
-    let index_cards = with_rows(&mut (0..cards.len()), &top_rows);
+    let pick = |indexes: &[usize]| CardList::of(indexes.iter().map(|&i| &deep_rows[i]));
+    let index_cards = CardList::of(top_rows.iter());
     let term_name =
         |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
     let terms = |kind: &str| -> Vec<Term> {
@@ -309,7 +331,7 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
         .count();
     let overdue_items = items.iter().filter(|i| i.overdue_days.is_some()).count();
     let statuses: Vec<&str> = Status::names().collect();
-    pages.push(renderer.page(
+    emit(renderer.page(
         "index.html",
         "index.html",
         "index",
@@ -320,12 +342,11 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
             ("open_items", &open_items),
             ("overdue_items", &overdue_items),
         ]),
-    )?);
+    )?)?;
 
     // One list page per taxonomy term.
-    let term_pages: Vec<Page> = by
-        .par_iter()
-        .map(|((kind, slug), (names, list))| {
+    by.par_iter()
+        .try_for_each(|((kind, slug), (names, list))| {
             let name = term_name(names);
             let (heading, parent) = match *kind {
                 "severity" => (format!("Severity {name}"), None),
@@ -346,7 +367,7 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
                 ),
             };
             let path = format!("{kind}/{slug}/index.html");
-            renderer.page(
+            emit(renderer.page(
                 "list.html",
                 &path,
                 kind,
@@ -355,30 +376,28 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
                     ("parent", &parent),
                     ("cards", &pick(list)),
                 ]),
-            )
-        })
-        .collect::<Result<_>>()?;
-    pages.extend(term_pages);
+            )?)
+        })?;
     for (kind, heading) in [("services", "Services"), ("tags", "Tags")] {
         let path = format!("{kind}/index.html");
-        pages.push(renderer.page(
+        emit(renderer.page(
             "terms.html",
             &path,
             kind,
             context(&[("heading", &heading), ("terms", &terms(kind))]),
-        )?);
+        )?)?;
     }
-    pages.push(renderer.page(
+    emit(renderer.page(
         "terms.html",
         "people/index.html",
         "people",
         context(&[("heading", &"People"), ("terms", &person_terms)]),
-    )?);
+    )?)?;
 
     // People pages.
-    let person_pages: Vec<Page> = people
+    people
         .par_iter()
-        .map(|(handle, (owned, responded))| {
+        .try_for_each(|(handle, (owned, responded))| {
             let person = ctx.person(handle);
             let roles = config
                 .people
@@ -390,7 +409,7 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
                 .filter(|i| i.owner.as_ref().is_some_and(|o| &o.handle == handle))
                 .collect();
             let path = format!("people/{}/index.html", slug(handle));
-            renderer.page(
+            emit(renderer.page(
                 "person.html",
                 &path,
                 "people",
@@ -401,12 +420,10 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
                     ("responded", &pick(responded)),
                     ("items", &mine),
                 ]),
-            )
-        })
-        .collect::<Result<_>>()?;
-    pages.extend(person_pages);
+            )?)
+        })?;
 
-    pages.push(actions_page(&renderer, &items)?);
+    emit(actions_page(&renderer, &items)?)?;
 
     // Incidents without any timestamp cannot be placed in time, so trends leave them out.
     let incidents: Vec<trends::Incident> = postmortems
@@ -421,12 +438,12 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
         input.today,
         "../",
     );
-    pages.push(renderer.page(
+    emit(renderer.page(
         "trends.html",
         "trends/index.html",
         "trends",
         context(&[("trends", &trends)]),
-    )?);
+    )?)?;
 
     let mut not_found = renderer.page("404.html", "404.html", "", tera::Context::new())?;
     if input.base_url.starts_with('/') || input.base_url.contains("://") {
@@ -438,21 +455,21 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
         );
         not_found = renderer.page("404.html", "404.html", "", ctx404)?;
     }
-    pages.push(not_found);
+    emit(not_found)?;
 
-    pages.push(Page {
+    emit(Page {
         path: "feed.xml".into(),
         bytes: feed(config, &input.base_url, &postmortems, &cards, &ctx).into_bytes(),
-    });
-    pages.push(Page {
+    })?;
+    emit(Page {
         path: "postmortems.json".into(),
-        bytes: data_json(&postmortems, &cards, input.today)?.into_bytes(),
-    });
-    pages.push(Page {
+        bytes: data_json(&postmortems, &cards, input.today)?,
+    })?;
+    emit(Page {
         path: "action-items.csv".into(),
         bytes: crate::export::csv(&items).into_bytes(),
-    });
-    pages.push(Page {
+    })?;
+    emit(Page {
         path: "action-items.ics".into(),
         bytes: crate::export::ics(
             &items,
@@ -460,29 +477,46 @@ pub fn render(input: &SiteInput) -> Result<Vec<Page>> {
             input.today,
         )
         .into_bytes(),
-    });
-    pages.push(Page {
+    })?;
+    emit(Page {
         path: "static/search-index.js".into(),
         bytes: search_index(&postmortems, &cards)?.into_bytes(),
-    });
+    })?;
     for (name, bytes) in &renderer.theme.assets {
         let mut bytes = bytes.clone();
         if name == "style.css" {
             bytes.extend_from_slice(b"\n/* charts */\n");
             bytes.extend_from_slice(svg::css().as_bytes());
         }
-        pages.push(Page {
+        emit(Page {
             path: format!("static/{name}"),
             bytes,
-        });
+        })?;
     }
-    if let Some(markup) = input.inject {
-        for page in pages.iter_mut().filter(|p| p.path.ends_with(".html")) {
-            inject(page, markup);
+    Ok(())
+}
+
+/// A list of postmortems as a page gets it: how many, and their rows, rendered once per
+/// postmortem from `card-row.html` and joined, so a long list costs one copy.
+#[derive(Serialize)]
+struct CardList {
+    count: usize,
+    rows: String,
+}
+
+impl CardList {
+    fn of<'r>(rows: impl Iterator<Item = &'r String>) -> CardList {
+        let mut count = 0;
+        let mut joined = String::new();
+        for row in rows {
+            count += 1;
+            joined.push_str(row);
+        }
+        CardList {
+            count,
+            rows: joined,
         }
     }
-    pages.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(pages)
 }
 
 fn inject(page: &mut Page, markup: &str) {
@@ -732,20 +766,21 @@ fn feed(
     )
 }
 
-/// All structured data, versioned: the front-matter as written plus derived values.
-fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> Result<String> {
-    let list: Vec<serde_json::Value> = postmortems
-        .iter()
+/// All structured data, versioned: the front-matter as written plus derived values. One
+/// postmortem per line, so the file stays greppable and its entries serialise in parallel.
+fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> Result<Vec<u8>> {
+    let entries: Vec<Vec<u8>> = postmortems
+        .par_iter()
         .zip(cards)
         .map(|(pm, card)| {
             let metrics = pm.metrics();
             let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
-            json!({
+            let entry = json!({
                 "id": pm.id.value,
                 "file": pm.file,
                 "url": card.url,
                 "signed_off": card.signed_off,
-                "digest": crate::digest::content_digest(&pm.front_matter, &pm.body),
+                "digest": pm.digest,
                 "metrics_minutes": {
                     "time_to_detect": minutes(metrics.time_to_detect),
                     "time_to_declare": minutes(metrics.time_to_declare),
@@ -754,11 +789,21 @@ fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> R
                 },
                 "front_matter": crate::digest::to_json(&pm.front_matter),
                 "body": pm.body,
-            })
+            });
+            serde_json::to_vec(&entry)
         })
-        .collect();
-    let data = json!({ "version": 1, "generated": today.to_string(), "postmortems": list });
-    Ok(format!("{}\n", serde_json::to_string_pretty(&data)?))
+        .collect::<Result<_, _>>()?;
+    let mut out = format!(
+        "{{\"version\":1,\"generated\":{},\"postmortems\":[",
+        serde_json::to_string(&today.to_string())?
+    )
+    .into_bytes();
+    for (i, entry) in entries.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        out.extend_from_slice(entry);
+    }
+    out.extend_from_slice(b"\n]}\n");
+    Ok(out)
 }
 
 /// The search index as a script (so it also loads from `file://`): per postmortem, its

@@ -57,8 +57,6 @@ pub struct Card {
     /// Sort key: incident time as RFC 3339 in UTC.
     #[serde(skip)]
     pub sort_key: String,
-    /// This card's list row, rendered once from `card-row.html` for the page's depth.
-    pub row: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -288,13 +286,11 @@ impl Context<'_> {
             summary: pm.summary.as_ref().map(|s| s.value.trim().to_owned()),
             signed_off: standing.signoff.is_some(),
             sort_key: when.map(|t| t.to_utc().to_rfc3339()).unwrap_or_default(),
-            row: String::new(),
         }
     }
 
     pub fn standing(&self, pm: &Postmortem) -> approvals::Standing {
-        let digest = crate::digest::content_digest(&pm.front_matter, &pm.body);
-        approvals::standing(pm, &digest, self.history, self.trust)
+        approvals::standing(pm, &pm.digest, self.history, self.trust)
     }
 
     pub fn item(&self, pm: &Postmortem, item: &crate::model::ActionItem) -> ItemView {

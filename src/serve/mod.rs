@@ -206,7 +206,7 @@ impl Builder {
             .collect();
         let partial = *change == Change::Content;
         let only = partial.then_some(&changed_ids);
-        let pages = render::render(&SiteInput {
+        let pages = render::render_to_vec(&SiteInput {
             config: &self.ws.config,
             postmortems: published,
             history: &checked.history,

@@ -361,3 +361,27 @@ fn moving_the_file_later_does_not_make_a_closure_back_dated() {
     assert!(unverified(&report).is_empty(), "{report}");
     assert_eq!(closure_commit(&repo, &repo.path()), closing[..10]);
 }
+
+/// A later edit of the same file (here the summary) is not the closure: the first version
+/// that shows the item closed is, even though it is no longer the file in the work tree.
+#[test]
+fn a_later_edit_of_the_file_does_not_move_the_closure() {
+    let repo = GitRepo::with(&config(), &[(PM_FILE, &published())]);
+    repo.edit(PM_FILE, AI2_OPEN, &ai2_closed("2026-03-01"));
+    let closing = repo.commit_all("Close AI-2");
+    let text = std::fs::read_to_string(repo.path().join(PM_FILE)).expect("read");
+    let summary_line = text
+        .lines()
+        .find(|l| l.starts_with("summary:"))
+        .expect("the fixture has a summary")
+        .to_owned();
+    repo.edit(
+        PM_FILE,
+        &summary_line,
+        "summary: Search was down; rewritten for clarity.",
+    );
+    commit_dated(&repo, "2026-04-15T12:00:00+00:00", "Reword the summary");
+    let report = repo.check_json(&[]);
+    assert!(unverified(&report).is_empty(), "{report}");
+    assert_eq!(closure_commit(&repo, &repo.path()), closing[..10]);
+}
