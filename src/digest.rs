@@ -21,8 +21,17 @@ pub const TRACKING_ITEM_FIELDS: &[&str] = &["status", "closed_at", "ticket", "re
 
 /// `sha256:<64 hex>`.
 pub fn content_digest(front_matter: &Node, body: &str) -> String {
-    let canonical = canonical_form(front_matter, body);
-    let hash = Sha256::digest(canonical.as_bytes());
+    let mut json = Vec::with_capacity(4096);
+    write_reviewed_fields(front_matter, &mut json);
+    let mut hasher = Sha256::new();
+    hasher.update(&json);
+    hasher.update(b"\n");
+    if body.contains('\r') {
+        hasher.update(body.replace("\r\n", "\n").as_bytes());
+    } else {
+        hasher.update(body.as_bytes());
+    }
+    let hash = hasher.finalize();
     let mut out = String::with_capacity(71);
     out.push_str("sha256:");
     for byte in hash {
@@ -33,10 +42,111 @@ pub fn content_digest(front_matter: &Node, body: &str) -> String {
 
 /// The exact bytes that are hashed.
 pub fn canonical_form(front_matter: &Node, body: &str) -> String {
-    let mut text = serde_json::to_string(&reviewed_fields(front_matter)).unwrap_or_default();
+    let mut json = Vec::new();
+    write_reviewed_fields(front_matter, &mut json);
+    let mut text = String::from_utf8_lossy(&json).into_owned();
     text.push('\n');
     text.push_str(&body.replace("\r\n", "\n"));
     text
+}
+
+/// `serde_json::to_string(&reviewed_fields(front_matter))`, written straight from the
+/// tree: every file is digested on every run, and building a JSON value first doubled the
+/// cost of loading. A unit test holds the two to the same bytes.
+fn write_reviewed_fields(front_matter: &Node, out: &mut Vec<u8>) {
+    let Some(entries) = front_matter.as_map() else {
+        out.extend_from_slice(b"{}");
+        return;
+    };
+    write_object(
+        entries
+            .iter()
+            .filter(|(k, _)| !TRACKING_FIELDS.contains(&k.value.as_str())),
+        out,
+        |key, value, out| match (key, &value.value) {
+            ("action_items", Value::Seq(items)) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    match item.as_map() {
+                        Some(fields) => write_object(
+                            fields
+                                .iter()
+                                .filter(|(k, _)| !TRACKING_ITEM_FIELDS.contains(&k.value.as_str())),
+                            out,
+                            |_, v, out| write_json(v, out),
+                        ),
+                        None => write_json(item, out),
+                    }
+                }
+                out.push(b']');
+            }
+            _ => write_json(value, out),
+        },
+    );
+}
+
+/// An object with keys sorted as serde_json's map sorts them (a later duplicate wins).
+fn write_object<'a>(
+    entries: impl Iterator<Item = &'a (crate::tree::Spanned<String>, Node)>,
+    out: &mut Vec<u8>,
+    mut value: impl FnMut(&str, &Node, &mut Vec<u8>),
+) {
+    let mut sorted: Vec<&(crate::tree::Spanned<String>, Node)> = entries.collect();
+    // Stable sort, then keep the last of equal keys.
+    sorted.sort_by(|a, b| a.0.value.cmp(&b.0.value));
+    out.push(b'{');
+    let mut first = true;
+    for (i, (key, node)) in sorted.iter().map(|e| (&e.0, &e.1)).enumerate() {
+        if sorted
+            .get(i + 1)
+            .is_some_and(|next| next.0.value == key.value)
+        {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(&key.value, out);
+        out.push(b':');
+        value(&key.value, node, out);
+    }
+    out.push(b'}');
+}
+
+fn write_str(text: &str, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// [`to_json`] as bytes.
+fn write_json(node: &Node, out: &mut Vec<u8>) {
+    match &node.value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Float(f) => match Number::from_f64(*f) {
+            Some(n) => {
+                let _ = serde_json::to_writer(&mut *out, &n);
+            }
+            None => write_str(&f.to_string(), out),
+        },
+        Value::Str(s) => write_str(s, out),
+        Value::Seq(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => write_object(entries.iter(), out, |_, v, out| write_json(v, out)),
+    }
 }
 
 /// The front-matter minus tracking fields, as a JSON object with sorted keys, one entry per
@@ -152,6 +262,29 @@ mod tests {
         assert_ne!(base, edited);
         assert_ne!(base, body_edit);
         assert_eq!(base.len(), "sha256:".len() + 64);
+    }
+
+    /// The direct writer and the JSON value it replaced give the same bytes.
+    #[test]
+    fn the_canonical_json_is_serde_jsons_serialisation_of_the_reviewed_fields() {
+        let docs = [
+            "title: T\nstatus: review\naction_items:\n  - id: AI-1\n    status: done\n    closed_at: 2026-01-02\n    due: 2026-01-01\n",
+            "z: 1\na: -7\nm: {y: [1, 2.5, -0.0, 1e300, .inf, .nan, null, true, false], b: ~}\n",
+            "\"é\": \"tab\\there \\\"quoted\\\" \\u0001 ünï 🚒\"\nB: x\na: y\n_: '<script>'\n",
+            "action_items: [plain, [nested], {id: AI-2, ticket: T-1, reason: r, title: t}]\n",
+            "action_items: {not: a list}\nstatus: closed\n",
+            "timeline:\n  - at: 2026-01-01T10:00:00Z\n    who: [a, b]\n    event: |\n      multi\n      line\n",
+            "- a list\n- at the top\n",
+            "just a string\n",
+            "n: 12345678901234\nf: 0.1\ng: 3.0\nh: 0x1F\n",
+        ];
+        for doc in docs {
+            let node = fm(doc);
+            let mut direct = Vec::new();
+            write_reviewed_fields(&node, &mut direct);
+            let expected = serde_json::to_string(&reviewed_fields(&node)).unwrap_or_default();
+            assert_eq!(String::from_utf8_lossy(&direct), expected, "{doc}");
+        }
     }
 
     #[test]

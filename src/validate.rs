@@ -24,11 +24,12 @@ pub fn validate(config: &Config, postmortems: &[Postmortem], today: NaiveDate) -
             .or_default()
             .push(&pm.file);
     }
+    let blameful = Blameful::new(&config.workflow.blameful_words);
     postmortems
         .par_iter()
         .flat_map_iter(|pm| {
             let mut check = Check::new(config, pm);
-            check.run(today);
+            check.run(today, &blameful);
             check.cross_file(&by_id);
             check.out
         })
@@ -221,7 +222,7 @@ impl<'a> Check<'a> {
         );
     }
 
-    fn run(&mut self, today: NaiveDate) {
+    fn run(&mut self, today: NaiveDate, blameful: &Blameful) {
         let pm = self.pm;
         self.identity();
         self.required(
@@ -290,7 +291,7 @@ impl<'a> Check<'a> {
         self.action_items(today);
         self.links_and_custom_fields();
         self.waivers();
-        self.blameful_language();
+        self.blameful_language(blameful);
     }
 
     fn identity(&mut self) {
@@ -846,44 +847,50 @@ impl<'a> Check<'a> {
         }
     }
 
-    fn blameful_language(&mut self) {
+    fn blameful_language(&mut self, blameful: &Blameful) {
         let pm = self.pm;
-        let words: Vec<String> = self
-            .config
-            .workflow
-            .blameful_words
-            .iter()
-            .map(|w| w.to_lowercase())
-            .collect();
-        if words.is_empty() {
+        if blameful.words.is_empty() {
             return;
         }
         let mut hits = Vec::new();
-        for (text, pos) in pm.front_matter.strings() {
-            let folded = Folded::new(text);
-            for word in &words {
-                if folded.find(word).is_some() {
-                    hits.push((pos, word.clone()));
-                }
-            }
+        // Front-matter strings are joined (one per line) and folded once, then searched
+        // for every word in one pass. A hit is reported at its string, once per word.
+        let strings = pm.front_matter.strings();
+        let mut joined = String::new();
+        let mut starts = Vec::with_capacity(strings.len());
+        for (text, _) in &strings {
+            starts.push(joined.len());
+            joined.push_str(text);
+            joined.push('\n');
         }
-        let mut in_fence = false;
-        for (index, line) in pm.body.lines().enumerate() {
-            let trimmed = line.trim_start();
-            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-                in_fence = !in_fence;
-                continue;
-            }
-            if in_fence {
-                continue;
-            }
-            let folded = Folded::new(line);
-            for word in &words {
-                if let Some(col) = folded.find(word) {
-                    let line_no = pm.body_line as usize + index;
-                    hits.push((Pos::new(line_no, col), word.clone()));
-                }
-            }
+        let mut string_hits: Vec<(usize, usize)> = blameful
+            .find(&Folded::new(&joined))
+            .map(|(w, at)| (starts.partition_point(|&start| start <= at) - 1, w))
+            .collect();
+        string_hits.sort_unstable();
+        string_hits.dedup();
+        for (i, w) in string_hits {
+            hits.push((strings[i].1, blameful.words[w].clone()));
+        }
+        // The body likewise, once per word and line, outside fenced code.
+        let fenced = fenced_lines(&pm.body);
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(pm.body.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let mut body_hits: Vec<(usize, usize, usize)> = blameful
+            .find(&Folded::new(&pm.body))
+            .filter_map(|(w, at)| {
+                let line = line_starts.partition_point(|&start| start <= at) - 1;
+                let col = pm.body[line_starts[line]..at].chars().count() + 1;
+                (!fenced.get(line).copied().unwrap_or(false)).then_some((line, w, col))
+            })
+            .collect();
+        // The first hit of each word on a line.
+        body_hits.sort_unstable();
+        body_hits.dedup_by_key(|(line, w, _)| (*line, *w));
+        for (line, w, col) in body_hits {
+            let line_no = pm.body_line as usize + line;
+            hits.push((Pos::new(line_no, col), blameful.words[w].clone()));
         }
         for (pos, word) in hits {
             self.emit("blameful-language", pos, format!("blameful wording: \"{word}\""), "describe what the system and the process allowed, not a person's failing (see workflow.blameful_words)");
@@ -934,51 +941,145 @@ impl<'a> Check<'a> {
 /// changes the length (`İ` → `i̇`).
 #[cfg(test)]
 fn find_phrase(text: &str, phrase: &str) -> Option<usize> {
-    Folded::new(text).find(phrase)
+    let folded = Folded::new(text);
+    let blameful = Blameful::new(&[phrase.to_owned()]);
+    let at = blameful.find(&folded).map(|(_, at)| at).min()?;
+    Some(text[..at].chars().count() + 1)
 }
 
-/// A text folded to lowercase once, remembering which character each byte came from, so
-/// many phrases can be looked up without folding again.
+/// Which lines of a body are inside fenced code (the fence lines included).
+fn fenced_lines(body: &str) -> Vec<bool> {
+    let mut in_fence = false;
+    body.lines()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                in_fence = !in_fence;
+                return true;
+            }
+            in_fence
+        })
+        .collect()
+}
+
+/// A text folded to lowercase once, remembering where each folded byte came from, so
+/// positions stay right even where lowercasing changes the length (`İ` → `i̇`). Where
+/// every character folds to one of the same length (nearly all text), offsets are the same
+/// in both and no map is kept.
 struct Folded {
     lower: String,
-    origin: Vec<usize>,
+    /// Per folded byte, the byte offset of the original character; `None` when offsets
+    /// are unchanged by folding.
+    origin: Option<Vec<usize>>,
 }
 
 impl Folded {
     fn new(text: &str) -> Folded {
+        if text.is_ascii() {
+            return Folded {
+                lower: text.to_ascii_lowercase(),
+                origin: None,
+            };
+        }
         let mut lower = String::with_capacity(text.len());
-        let mut origin = Vec::with_capacity(text.len());
-        for (index, c) in text.chars().enumerate() {
-            for folded in c.to_lowercase() {
-                lower.push(folded);
-                origin.extend(std::iter::repeat_n(index, folded.len_utf8()));
+        let mut same_offsets = true;
+        for c in text.chars() {
+            let mut folded = c.to_lowercase();
+            match (folded.next(), folded.next()) {
+                (Some(one), None) => {
+                    same_offsets &= one.len_utf8() == c.len_utf8();
+                    lower.push(one);
+                }
+                (first, second) => {
+                    same_offsets = false;
+                    lower.extend(first.into_iter().chain(second).chain(folded));
+                }
             }
         }
+        let origin = (!same_offsets).then(|| {
+            let mut origin = Vec::with_capacity(lower.len());
+            for (offset, c) in text.char_indices() {
+                for folded in c.to_lowercase() {
+                    origin.extend(std::iter::repeat_n(offset, folded.len_utf8()));
+                }
+            }
+            origin
+        });
         Folded { lower, origin }
     }
 
-    /// 1-based column of `phrase` (lowercase) as whole words.
-    fn find(&self, phrase: &str) -> Option<usize> {
-        let lower = &self.lower;
+    /// The original byte offset of the folded byte at `at`.
+    fn origin(&self, at: usize) -> usize {
+        self.origin.as_ref().map_or(at, |o| o[at])
+    }
+}
+
+/// The configured blameful words and phrases, lowercase, with one automaton that finds all
+/// of them in a single pass over a text.
+struct Blameful {
+    words: Vec<String>,
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Blameful {
+    fn new(configured: &[String]) -> Blameful {
+        let mut words: Vec<String> = configured
+            .iter()
+            .map(|w| w.to_lowercase())
+            // Texts are searched one string or body line per line.
+            .filter(|w| !w.trim().is_empty() && !w.contains('\n'))
+            .collect();
+        words.dedup();
+        // Built from a handful of short words; an error here could only be a size limit,
+        // and then the rule finds nothing rather than failing the run.
+        let matcher = aho_corasick::AhoCorasick::new(&words).ok();
+        Blameful { words, matcher }
+    }
+
+    /// (word index, original byte offset) of every whole-word occurrence of every word,
+    /// overlapping ones included (`no blame` inside `no no blame`).
+    fn find<'a>(&'a self, folded: &'a Folded) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let lower = &folded.lower;
         let is_word_char = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        let mut start = 0;
-        while let Some(found) = lower[start..].find(phrase) {
-            let at = start + found;
-            let end = at + phrase.len();
-            if !is_word_char(lower[..at].chars().next_back())
-                && !is_word_char(lower[end..].chars().next())
-            {
-                return Some(self.origin[at] + 1);
-            }
-            start = at + phrase.chars().next().map_or(1, char::len_utf8);
-        }
-        None
+        self.matcher
+            .iter()
+            .flat_map(move |m| m.find_overlapping_iter(lower.as_str()))
+            .filter(move |m| {
+                !is_word_char(lower[..m.start()].chars().next_back())
+                    && !is_word_char(lower[m.end()..].chars().next())
+            })
+            .map(|m| (m.pattern().as_usize(), folded.origin(m.start())))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::find_phrase;
+    use super::{fenced_lines, find_phrase, Blameful, Folded};
+
+    #[test]
+    fn every_whole_word_match_is_found_at_its_original_offset() {
+        let text = "İİ careless, carelessly careless";
+        let blameful = Blameful::new(&["Careless".into(), "no blame".into()]);
+        let offsets: Vec<(usize, usize)> = blameful.find(&Folded::new(text)).collect();
+        assert_eq!(offsets, [(0, 5), (0, 26)]);
+        assert_eq!(&text[26..], "careless");
+        let overlapping: Vec<(usize, usize)> = blameful.find(&Folded::new("no no blame")).collect();
+        assert_eq!(overlapping, [(1, 3)]);
+        let aa = Blameful::new(&["aa".into()]);
+        assert_eq!(
+            aa.find(&Folded::new("aaa aa")).collect::<Vec<_>>(),
+            [(0, 4)]
+        );
+    }
+
+    #[test]
+    fn fence_lines_and_their_contents_are_marked() {
+        let body = "a\n```sh\nrm -rf\n```\nb\n  ~~~\nc\n";
+        assert_eq!(
+            fenced_lines(body),
+            [false, true, true, true, false, true, true]
+        );
+    }
 
     #[test]
     fn phrases_match_whole_words_only() {

@@ -299,7 +299,7 @@ impl History {
                 continue;
             }
             let signature = if trust.policy.require_signature {
-                match &commit.signature {
+                match &repo.signature(&commit.id) {
                     None => SignatureStatus::Rejected(SigProblem::Missing),
                     Some((armor, data)) => match signers::verify(
                         armor,
