@@ -596,6 +596,9 @@ struct OwnerRow {
     on_time: usize,
 }
 
+/// How many closed action items the board lists.
+const RECENT_CLOSED_ITEMS: usize = 200;
+
 fn actions_page(renderer: &Renderer, items: &[ItemView]) -> Result<Page> {
     let mut overdue: Vec<&ItemView> = items.iter().filter(|i| i.overdue_days.is_some()).collect();
     overdue.sort_by(|a, b| {
@@ -627,6 +630,11 @@ fn actions_page(renderer: &Renderer, items: &[ItemView]) -> Result<Page> {
             .then(a.postmortem_id.cmp(&b.postmortem_id))
             .then(a.id.cmp(&b.id))
     });
+    // The board is for work still to do: closed items are shown up to the most recent
+    // ones; the CSV export has all of them (tens of thousands of rows would make the page
+    // slow to load for everyone).
+    let done_earlier = done.len().saturating_sub(RECENT_CLOSED_ITEMS);
+    done.truncate(RECENT_CLOSED_ITEMS);
 
     let mut owners: BTreeMap<String, OwnerRow> = BTreeMap::new();
     for item in items {
@@ -692,6 +700,7 @@ fn actions_page(renderer: &Renderer, items: &[ItemView]) -> Result<Page> {
             ("due_soon", &due_soon),
             ("open", &open),
             ("done", &done),
+            ("done_earlier", &done_earlier),
             ("owners", &owners),
             ("counts", &counts),
             ("closure", &closure),
@@ -807,35 +816,50 @@ fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> R
 }
 
 /// The search index as a script (so it also loads from `file://`): per postmortem, its
-/// card fields and the distinct words of everything it says.
+/// card fields and the distinct words of everything it says. Written directly rather than
+/// through JSON values: it is the largest file after the pages.
 fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<String> {
-    let entries: Vec<serde_json::Value> = postmortems
+    let entries: Vec<String> = postmortems
         .par_iter()
         .zip(cards)
-        .map(|(pm, card)| {
+        .map(|(pm, card)| -> Result<String> {
             let mut text = markdown::plain_text(&pm.body);
             for (s, _) in pm.front_matter.strings() {
                 text.push(' ');
                 text.push_str(s);
             }
-            let words: BTreeSet<String> = text
+            // Words are split from the text as written, then lowercased (lowercasing
+            // first could split a word: `İ` lowercases to `i` and a combining dot).
+            let mut words: Vec<String> = text
                 .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().count() >= 2)
-                .map(str::to_lowercase)
+                .filter(|w| w.chars().nth(1).is_some())
+                .map(|w| {
+                    if w.is_ascii() {
+                        w.to_ascii_lowercase()
+                    } else {
+                        w.to_lowercase()
+                    }
+                })
                 .collect();
-            json!({
-                "id": card.id,
-                "t": card.title,
-                "u": card.url,
-                "d": card.date,
-                "s": card.severity,
-                "st": card.status,
-                "w": words.into_iter().collect::<Vec<_>>().join(" "),
-            })
+            words.sort_unstable();
+            words.dedup();
+            fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+                serde_json::to_string(value)
+            }
+            Ok(format!(
+                "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
+                json(&card.id)?,
+                json(&card.title)?,
+                json(&card.url)?,
+                json(&card.date)?,
+                json(&card.severity)?,
+                json(&card.status)?,
+                json(&words.join(" "))?,
+            ))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(format!(
-        "window.DEBRIEF_SEARCH = {};\n",
-        serde_json::to_string(&entries)?
+        "window.DEBRIEF_SEARCH = [{}];\n",
+        entries.join(",")
     ))
 }

@@ -2,6 +2,7 @@
 //! contexts. Every URL is relative to the site root; templates prefix `{{ root }}`, so the
 //! site works under any sub-path and straight from disk.
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -76,6 +77,8 @@ pub struct TimelineRow {
     pub relative: String,
     pub event: String,
     pub who: Vec<PersonRef>,
+    /// The incident milestones (Detected, Declared, …) at this entry's minute.
+    pub milestones: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -372,7 +375,7 @@ impl Context<'_> {
             t.as_ref()
                 .map(|t| (label.to_owned(), self.time_text(&t.value)))
         })
-        .collect();
+        .collect::<Vec<(String, String)>>();
         let origin = pm.incident_time().or_else(|| {
             pm.timeline
                 .as_ref()
@@ -386,27 +389,36 @@ impl Context<'_> {
             .map(|t| {
                 t.value
                     .iter()
-                    .map(|entry| TimelineRow {
-                        time: entry
+                    .map(|entry| {
+                        let time = entry
                             .at
                             .as_ref()
                             .map(|a| self.local(&a.value).format("%Y-%m-%d %H:%M").to_string())
-                            .unwrap_or_default(),
-                        time_iso: entry
-                            .at
-                            .as_ref()
-                            .map(|a| a.value.to_rfc3339())
-                            .unwrap_or_default(),
-                        relative: match (origin, entry.at.as_ref()) {
-                            (Some(o), Some(a)) => relative(a.value - o),
-                            _ => String::new(),
-                        },
-                        event: entry
-                            .event
-                            .as_ref()
-                            .map(|e| e.value.clone())
-                            .unwrap_or_default(),
-                        who: entry.who.iter().map(|w| self.person(&w.value)).collect(),
+                            .unwrap_or_default();
+                        let milestones = times
+                            .iter()
+                            .filter(|(_, at)| !time.is_empty() && at.starts_with(&time))
+                            .map(|(label, _)| label.clone())
+                            .collect();
+                        TimelineRow {
+                            time,
+                            milestones,
+                            time_iso: entry
+                                .at
+                                .as_ref()
+                                .map(|a| a.value.to_rfc3339())
+                                .unwrap_or_default(),
+                            relative: match (origin, entry.at.as_ref()) {
+                                (Some(o), Some(a)) => relative(a.value - o),
+                                _ => String::new(),
+                            },
+                            event: entry
+                                .event
+                                .as_ref()
+                                .map(|e| e.value.clone())
+                                .unwrap_or_default(),
+                            who: entry.who.iter().map(|w| self.person(&w.value)).collect(),
+                        }
                     })
                     .collect()
             })
@@ -628,12 +640,11 @@ pub fn related(postmortems: &[&Postmortem], cards: &[Card]) -> Vec<Vec<RelatedVi
             postings.entry((2, t.value.clone())).or_default().push(i);
         }
     }
-    let time = |i: usize| {
-        postmortems[i]
-            .incident_time()
-            .map(|t| t.timestamp())
-            .unwrap_or(0)
-    };
+    let times: Vec<i64> = postmortems
+        .iter()
+        .map(|p| p.incident_time().map_or(0, |t| t.timestamp()))
+        .collect();
+    let time = |i: usize| times[i];
     let by_id: HashMap<&str, usize> = postmortems
         .iter()
         .enumerate()
@@ -652,7 +663,7 @@ pub fn related(postmortems: &[&Postmortem], cards: &[Card]) -> Vec<Vec<RelatedVi
         })
         .collect();
     postmortems
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, pm)| {
             let mut out: Vec<RelatedView> = pm

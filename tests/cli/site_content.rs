@@ -566,3 +566,44 @@ fn a_base_url_makes_the_404_page_links_absolute() {
         "{feed}"
     );
 }
+
+/// The board lists the 200 most recently closed items and points to the CSV for the rest,
+/// which has every item.
+#[test]
+fn actions_page_lists_the_most_recent_closed_items_and_the_csv_has_all() {
+    let mut items = String::from("action_items:\n");
+    for i in 1..=205 {
+        let closed =
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date") + chrono::Days::new(i);
+        items.push_str(&format!(
+            "  - id: AI-{i}\n    title: Item {i}\n    owner: bob\n    due: 2026-11-20\n    status: done\n    closed_at: {closed}\n"
+        ));
+    }
+    let start = position(SMALL, "action_items:\n");
+    let end = position(SMALL, "links:\n");
+    let text = format!("{}{items}{}", &SMALL[..start], &SMALL[end..]);
+    let repo = Repo::new();
+    repo.config(&standard_config().replace("min_whys = 5", "min_whys = 1"));
+    repo.write("content/2026-11-10-login-timeouts.md", &text);
+    build_ok(&repo, &[]);
+    let html = page(&repo, "actions/index.html");
+    let done = section(&html, "done");
+    let rows: Vec<String> = tags(done)
+        .into_iter()
+        .filter(|t| t.name == "tr")
+        .filter_map(|t| Some(t.attr("id")?.to_owned()))
+        .collect();
+    assert_eq!(rows.len(), 200, "{rows:?}");
+    assert_eq!(rows[0], "2026-11-10-login-timeouts-AI-205");
+    assert_eq!(rows[199], "2026-11-10-login-timeouts-AI-6");
+    let note = visible_text(done);
+    assert!(note.contains("5 earlier ones"), "{note}");
+    assert!(
+        links(done)
+            .iter()
+            .any(|(href, _)| href == "../action-items.csv"),
+        "{done}"
+    );
+    let csv = page(&repo, "action-items.csv");
+    assert_eq!(csv.lines().count(), 1 + 205, "{csv}");
+}
