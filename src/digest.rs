@@ -122,6 +122,13 @@ fn write_str(text: &str, out: &mut Vec<u8>) {
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
+/// [`to_json`] as text.
+pub fn json_text(node: &Node) -> String {
+    let mut out = Vec::with_capacity(4096);
+    write_json(node, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// [`to_json`] as bytes.
 fn write_json(node: &Node, out: &mut Vec<u8>) {
     match &node.value {
@@ -209,14 +216,37 @@ pub fn to_json(node: &Node) -> Json {
     }
 }
 
-/// Names of reviewed fields (and `body`) that differ between two versions.
-pub fn changed_fields(old_fm: &Node, old_body: &str, new_fm: &Node, new_body: &str) -> Vec<String> {
+/// [`reviewed_fields`] of front-matter that is already JSON ([`to_json`]).
+fn reviewed_fields_of_json(json: Json) -> Json {
+    let Json::Object(mut object) = json else {
+        return Json::Object(Map::new());
+    };
+    for key in TRACKING_FIELDS {
+        object.remove(*key);
+    }
+    if let Some(Json::Array(items)) = object.get_mut("action_items") {
+        for item in items {
+            if let Json::Object(fields) = item {
+                for key in TRACKING_ITEM_FIELDS {
+                    fields.remove(*key);
+                }
+            }
+        }
+    }
+    Json::Object(object)
+}
+
+/// Names of reviewed fields (and `body`) that differ between two versions; the newer one's
+/// front-matter as JSON text ([`json_text`]).
+pub fn changed_fields(old_fm: &Node, old_body: &str, new_fm: &str, new_body: &str) -> Vec<String> {
     let as_map = |json: Json| match json {
         Json::Object(map) => map.into_iter().collect::<BTreeMap<_, _>>(),
         _ => BTreeMap::new(),
     };
     let old = as_map(reviewed_fields(old_fm));
-    let new = as_map(reviewed_fields(new_fm));
+    let new = as_map(reviewed_fields_of_json(
+        serde_json::from_str(new_fm).unwrap_or(Json::Null),
+    ));
     let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
     keys.sort();
     keys.dedup();
@@ -290,7 +320,21 @@ mod tests {
     #[test]
     fn changed_fields_names_what_changed() {
         let old = fm("title: T\nwhys: [a]\nstatus: review\n");
-        let new = fm("title: T\nwhys: [a, b]\nstatus: published\n");
-        assert_eq!(changed_fields(&old, "x", &new, "y"), vec!["whys", "body"]);
+        let new = fm("title: T\nwhys: [a, b]\nstatus: published\naction_items: [{id: A, status: done, title: t}]\n");
+        let old_items =
+            fm("title: T\nwhys: [a]\naction_items: [{id: A, status: open, title: t}]\n");
+        assert_eq!(
+            changed_fields(&old, "x", &json_text(&new), "y"),
+            vec!["action_items", "whys", "body"]
+        );
+        // Closing an item is tracking, not content.
+        assert_eq!(
+            changed_fields(&old_items, "x", &json_text(&new), "x"),
+            vec!["whys"]
+        );
+        assert_eq!(
+            json_text(&new),
+            serde_json::to_string(&to_json(&new)).unwrap_or_default()
+        );
     }
 }

@@ -9,11 +9,12 @@ use crate::config::{Config, FieldKind};
 use crate::content::{self, ContentPath, SourceFile};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::model::{
-    ActionItem, CustomValue, Factor, ItemStatus, Link, Postmortem, Status, TimelineEntry, Waiver,
-    Why,
+    ActionItem, CustomValue, Factor, FrontMatter, ItemStatus, Link, Postmortem, Status,
+    TimelineEntry, Waiver, Why,
 };
 use crate::schema::{Entries, Reader};
 use crate::tree::{Node, Pos, Spanned};
+use crate::validate::FileRules;
 
 /// Everything that was loaded from the content folder.
 #[derive(Debug, Default)]
@@ -25,12 +26,26 @@ pub struct Loaded {
     pub files: Vec<String>,
 }
 
+/// Every postmortem with its parsed front-matter, unchecked (for commands that edit or
+/// digest files).
 pub fn load_all(config: &Config) -> anyhow::Result<Loaded> {
+    load_with(config, None)
+}
+
+/// Every postmortem, each checked by the rules of its own file as it is loaded and then
+/// compacted ([`Postmortem::compact`]): the findings are in `diagnostics`, and the parsed
+/// trees of thousands of files are never all in memory at once. The rules across files
+/// are left to `validate::validate_across`.
+pub fn load_checked(config: &Config, rules: &FileRules) -> anyhow::Result<Loaded> {
+    load_with(config, Some(rules))
+}
+
+fn load_with(config: &Config, rules: Option<&FileRules>) -> anyhow::Result<Loaded> {
     let found = content::discover(&config.root, &config.content_dir())?;
     let results: Vec<(Option<Postmortem>, Vec<Diagnostic>)> = found
         .files
         .par_iter()
-        .map(|path| load_one(config, path))
+        .map(|path| load_one(config, path, rules))
         .collect();
     let mut loaded = Loaded {
         files: found.files.iter().map(|f| f.rel.clone()).collect(),
@@ -59,10 +74,20 @@ pub fn skipped_link(path: &ContentPath, why: &str) -> Diagnostic {
     .help("copy the file into the repository, or remove the link")
 }
 
-pub fn load_one(config: &Config, path: &ContentPath) -> (Option<Postmortem>, Vec<Diagnostic>) {
+/// One file: its postmortem (unless it could not be read at all) and its findings; with
+/// `rules`, also the findings of its own rules, and the postmortem compacted.
+pub fn load_one(
+    config: &Config,
+    path: &ContentPath,
+    rules: Option<&FileRules>,
+) -> (Option<Postmortem>, Vec<Diagnostic>) {
     match content::load(path) {
         Ok(source) => {
-            let (postmortem, diagnostics) = read_postmortem(config, source);
+            let (mut postmortem, mut diagnostics) = read_postmortem(config, source);
+            if let Some(rules) = rules {
+                diagnostics.extend(rules.check(&postmortem));
+                postmortem.compact();
+            }
             (Some(postmortem), diagnostics)
         }
         Err(problem) => {
@@ -180,7 +205,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         links: Vec::new(),
         waivers: Vec::new(),
         custom: BTreeMap::new(),
-        front_matter: Node::new(crate::tree::Value::Null, Pos::START),
+        front_matter: FrontMatter::Tree(Node::new(crate::tree::Value::Null, Pos::START)),
         digest: String::new(),
         blob_id,
         body,
@@ -283,7 +308,7 @@ pub fn read_postmortem(config: &Config, source: SourceFile) -> (Postmortem, Vec<
         }
     }
     postmortem.digest = crate::digest::content_digest(&front_matter, &postmortem.body);
-    postmortem.front_matter = front_matter;
+    postmortem.front_matter = FrontMatter::Tree(front_matter);
     let mut diagnostics = r.found;
     for d in &mut diagnostics {
         d.postmortem = Some(postmortem.id.value.clone());

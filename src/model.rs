@@ -215,8 +215,8 @@ pub struct Postmortem {
     pub links: Vec<Link>,
     pub waivers: Vec<Waiver>,
     pub custom: BTreeMap<String, Spanned<CustomValue>>,
-    /// The front-matter as parsed, kept for the content digest.
-    pub front_matter: Node,
+    /// The front-matter as parsed (see [`FrontMatter`]).
+    pub front_matter: FrontMatter,
     /// The content digest of this version (`digest::content_digest`), computed once.
     pub digest: String,
     /// The git object id of the file as read (see `SourceFile::blob_id`).
@@ -225,7 +225,39 @@ pub struct Postmortem {
     pub body_line: u32,
 }
 
+/// The front-matter as written. A tree while the file's own rules run; then, for the rest
+/// of a run, the same content as JSON text (`Postmortem::compact`): the trees of a
+/// 10k-postmortem repository took half the memory of a run.
+#[derive(Clone, Debug)]
+pub enum FrontMatter {
+    Tree(Node),
+    Json(String),
+}
+
 impl Postmortem {
+    /// The parsed front-matter, until [`Postmortem::compact`].
+    pub fn tree(&self) -> Option<&Node> {
+        match &self.front_matter {
+            FrontMatter::Tree(node) => Some(node),
+            FrontMatter::Json(_) => None,
+        }
+    }
+
+    /// The front-matter as JSON text, keys sorted (`digest::to_json`).
+    pub fn front_matter_json(&self) -> std::borrow::Cow<'_, str> {
+        match &self.front_matter {
+            FrontMatter::Tree(node) => std::borrow::Cow::Owned(crate::digest::json_text(node)),
+            FrontMatter::Json(text) => std::borrow::Cow::Borrowed(text),
+        }
+    }
+
+    /// Trades the tree for its JSON text, once the rules that need positions have run.
+    pub fn compact(&mut self) {
+        if let FrontMatter::Tree(node) = &self.front_matter {
+            self.front_matter = FrontMatter::Json(crate::digest::json_text(node));
+        }
+    }
+
     /// The status rules are judged at. A missing or invalid status (already an error) is
     /// judged as a draft so one mistake does not bury the file in follow-on errors.
     pub fn status(&self) -> Status {

@@ -12,11 +12,35 @@ use crate::diagnostic::{Diagnostic, Level};
 use crate::model::{self, format_duration, CustomValue, ItemStatus, Postmortem, Status, Text};
 use crate::rules::{self, LevelPolicy};
 use crate::schema::is_http_url;
-use crate::tree::{did_you_mean, Pos};
+use crate::tree::{did_you_mean, Node, Pos};
 
-/// Runs every rule over every postmortem. Per-file rules run in parallel; the cross-file
-/// ones (duplicate ids, `related`) use one index, so the whole run stays linear.
-pub fn validate(config: &Config, postmortems: &[Postmortem], today: NaiveDate) -> Vec<Diagnostic> {
+/// The rules of one file on its own. They run on each file as it is loaded, while its
+/// parsed front-matter (with every position) is at hand; see `load::load_checked`.
+pub struct FileRules<'a> {
+    config: &'a Config,
+    today: NaiveDate,
+    blameful: Blameful,
+}
+
+impl<'a> FileRules<'a> {
+    pub fn new(config: &'a Config, today: NaiveDate) -> FileRules<'a> {
+        FileRules {
+            config,
+            today,
+            blameful: Blameful::new(&config.workflow.blameful_words),
+        }
+    }
+
+    pub fn check(&self, pm: &Postmortem) -> Vec<Diagnostic> {
+        let mut check = Check::new(self.config, pm);
+        check.run(self.today, &self.blameful);
+        check.out
+    }
+}
+
+/// The rules across files (duplicate ids, `related`), over one index, so the run stays
+/// linear.
+pub fn validate_across(config: &Config, postmortems: &[Postmortem]) -> Vec<Diagnostic> {
     let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for pm in postmortems {
         by_id
@@ -24,12 +48,10 @@ pub fn validate(config: &Config, postmortems: &[Postmortem], today: NaiveDate) -
             .or_default()
             .push(&pm.file);
     }
-    let blameful = Blameful::new(&config.workflow.blameful_words);
     postmortems
         .par_iter()
         .flat_map_iter(|pm| {
             let mut check = Check::new(config, pm);
-            check.run(today, &blameful);
             check.cross_file(&by_id);
             check.out
         })
@@ -183,8 +205,8 @@ impl<'a> Check<'a> {
     /// Where a top-level key was written, or the top of the file when it is absent.
     fn key_pos(&self, key: &str) -> Pos {
         self.pm
-            .front_matter
-            .as_map()
+            .tree()
+            .and_then(Node::as_map)
             .and_then(|m| m.iter().find(|(k, _)| k.value == key))
             .map_or(Pos::START, |(k, _)| k.pos)
     }
@@ -192,8 +214,8 @@ impl<'a> Check<'a> {
     /// True when a top-level key was written with a value, valid or not.
     fn given(&self, key: &str) -> bool {
         self.pm
-            .front_matter
-            .get(key)
+            .tree()
+            .and_then(|t| t.get(key))
             .is_some_and(crate::load::has_value)
     }
 
@@ -855,7 +877,7 @@ impl<'a> Check<'a> {
         let mut hits = Vec::new();
         // Front-matter strings are joined (one per line) and folded once, then searched
         // for every word in one pass. A hit is reported at its string, once per word.
-        let strings = pm.front_matter.strings();
+        let strings = pm.tree().map(Node::strings).unwrap_or_default();
         let mut joined = String::new();
         let mut starts = Vec::with_capacity(strings.len());
         for (text, _) in &strings {

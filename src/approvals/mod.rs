@@ -559,7 +559,7 @@ pub fn evaluate(
             };
             let changed = old
                 .map(|(fm, body)| {
-                    crate::digest::changed_fields(&fm, &body, &pm.front_matter, &pm.body)
+                    crate::digest::changed_fields(&fm, &body, &pm.front_matter_json(), &pm.body)
                 })
                 .filter(|c| !c.is_empty())
                 .map_or_else(String::new, |c| {

@@ -58,9 +58,10 @@ pub fn digest(ws: &Workspace, target: &str, canonical: bool) -> Result<String> {
     let loaded = crate::load::load_all(&ws.config)?;
     let pm = find(ws, &loaded.postmortems, target)?;
     Ok(if canonical {
-        digest::canonical_form(&pm.front_matter, &pm.body)
+        let tree = pm.tree().context("the front-matter was not kept")?;
+        digest::canonical_form(tree, &pm.body)
     } else {
-        format!("{}\n", digest::content_digest(&pm.front_matter, &pm.body))
+        format!("{}\n", pm.digest)
     })
 }
 
@@ -185,7 +186,7 @@ pub fn approve(ws: &Workspace, opts: &ApproveOptions) -> Result<Approved> {
             bail!("{} has uncommitted changes\nhelp: commit them first: an approval records content that is in history", ws.display(&pm.file));
         }
     }
-    let digest = digest::content_digest(&pm.front_matter, &pm.body);
+    let digest = pm.digest.clone();
     let trailer = trailers::format(opts.kind, &pm.id.value, &digest);
     // Sign the approval file before touching the postmortem, so a signing failure
     // leaves the repository as it was.
@@ -382,14 +383,7 @@ pub fn approvals_report(
     };
     let standings: Vec<approvals::Standing> = selected
         .iter()
-        .map(|pm| {
-            approvals::standing(
-                pm,
-                &digest::content_digest(&pm.front_matter, &pm.body),
-                &history,
-                &trust,
-            )
-        })
+        .map(|pm| approvals::standing(pm, &pm.digest, &history, &trust))
         .collect();
     if json {
         let value = serde_json::json!({

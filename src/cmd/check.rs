@@ -59,27 +59,30 @@ pub fn checked(
     trust_ref: Option<&str>,
     scan_history: bool,
 ) -> Result<Checked> {
+    let rules = validate::FileRules::new(&ws.config, today);
     checked_from(
         ws,
-        ws.timings.time("load", || load::load_all(&ws.config))?,
-        today,
+        ws.timings
+            .time("load", || load::load_checked(&ws.config, &rules))?,
         trust_ref,
         scan_history,
     )
 }
 
-/// [`checked`] for postmortems that were already loaded (`serve` keeps them between edits).
+/// [`checked`] for postmortems that were already loaded and checked file by file
+/// (`load::load_checked`, or `load::load_one` with the file rules; `serve` keeps them
+/// between edits).
 pub fn checked_from(
     ws: &Workspace,
     mut loaded: load::Loaded,
-    today: NaiveDate,
     trust_ref: Option<&str>,
     scan_history: bool,
 ) -> Result<Checked> {
     let config = &ws.config;
     let mut found = std::mem::take(&mut loaded.diagnostics);
+    // Each file's own rules ran as it was loaded; what is left looks across files.
     found.extend(ws.timings.time("validate", || {
-        validate::validate(config, &loaded.postmortems, today)
+        validate::validate_across(config, &loaded.postmortems)
     }));
     let repo = Repo::discover(&config.root)?;
     let needs_history = scan_history

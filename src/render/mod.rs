@@ -796,10 +796,15 @@ fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> R
                     "time_to_mitigate": minutes(metrics.time_to_mitigate),
                     "time_to_resolve": minutes(metrics.time_to_resolve),
                 },
-                "front_matter": crate::digest::to_json(&pm.front_matter),
                 "body": pm.body,
             });
-            serde_json::to_vec(&entry)
+            // The front-matter is already JSON text: spliced in rather than parsed again.
+            let mut bytes = serde_json::to_vec(&entry)?;
+            bytes.pop();
+            bytes.extend_from_slice(b",\"front_matter\":");
+            bytes.extend_from_slice(pm.front_matter_json().as_bytes());
+            bytes.push(b'}');
+            Ok::<_, serde_json::Error>(bytes)
         })
         .collect::<Result<_, _>>()?;
     let mut out = format!(
@@ -815,6 +820,19 @@ fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> R
     Ok(out)
 }
 
+/// Every string of a JSON value, each after a space.
+fn json_strings(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::String(s) => {
+            out.push(' ');
+            out.push_str(s);
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| json_strings(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| json_strings(v, out)),
+        _ => {}
+    }
+}
+
 /// The search index as a script (so it also loads from `file://`): per postmortem, its
 /// card fields and the distinct words of everything it says. Written directly rather than
 /// through JSON values: it is the largest file after the pages.
@@ -824,10 +842,9 @@ fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<String> {
         .zip(cards)
         .map(|(pm, card)| -> Result<String> {
             let mut text = markdown::plain_text(&pm.body);
-            for (s, _) in pm.front_matter.strings() {
-                text.push(' ');
-                text.push_str(s);
-            }
+            let front_matter: serde_json::Value =
+                serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
+            json_strings(&front_matter, &mut text);
             // Words are split from the text as written, then lowercased (lowercasing
             // first could split a word: `İ` lowercases to `i` and a combining dot).
             let mut words: Vec<String> = text

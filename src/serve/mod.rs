@@ -97,6 +97,8 @@ struct Builder {
     today: Option<NaiveDate>,
     trust_ref: Option<String>,
     files: HashMap<String, Cached>,
+    /// The day the cached files were checked at (their findings depend on it).
+    files_checked_on: Option<NaiveDate>,
     last_good: HashMap<String, Postmortem>,
 }
 
@@ -114,8 +116,13 @@ impl Builder {
     }
 
     /// Re-reads changed files only; returns the postmortems and the ids whose pages changed.
-    fn load(&mut self) -> Result<(Loaded, HashSet<String>)> {
+    fn load(&mut self, today: NaiveDate) -> Result<(Loaded, HashSet<String>)> {
+        if self.files_checked_on != Some(today) {
+            self.files.clear();
+            self.files_checked_on = Some(today);
+        }
         let config = &self.ws.config;
+        let rules = crate::validate::FileRules::new(config, today);
         let found = content::discover(&config.root, &config.content_dir())?;
         let mut changed_ids = HashSet::new();
         let mut seen = HashSet::new();
@@ -129,7 +136,7 @@ impl Builder {
             if !fresh {
                 continue;
             }
-            let (postmortem, diagnostics) = load::load_one(config, path);
+            let (postmortem, diagnostics) = load::load_one(config, path, Some(&rules));
             if let Some(old) = self
                 .files
                 .get(&path.rel)
@@ -195,9 +202,9 @@ impl Builder {
             self.ws = Workspace::open(&self.ws.config.root)?;
             self.files.clear();
         }
-        let (loaded, changed_ids) = self.load()?;
         let today = self.ws.today(self.today);
-        let checked = checked_from(&self.ws, loaded, today, self.trust_ref.as_deref(), true)?;
+        let (loaded, changed_ids) = self.load(today)?;
+        let checked = checked_from(&self.ws, loaded, self.trust_ref.as_deref(), true)?;
         let published: Vec<&Postmortem> = checked
             .loaded
             .postmortems
@@ -295,6 +302,7 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
         today: opts.today,
         trust_ref: opts.trust_ref.clone(),
         files: HashMap::new(),
+        files_checked_on: None,
         last_good: HashMap::new(),
     };
     let shared = Arc::new(Shared {
