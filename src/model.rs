@@ -251,10 +251,29 @@ impl Postmortem {
         }
     }
 
-    /// Trades the tree for its JSON text, once the rules that need positions have run.
+    /// Trades the tree for its JSON text, and drops the lists of given keys, once the
+    /// rules of the file (the only readers of both) have run.
     pub fn compact(&mut self) {
         if let FrontMatter::Tree(node) = &self.front_matter {
             self.front_matter = FrontMatter::Json(crate::digest::json_text(node));
+        }
+        fn forget<T>(
+            list: &mut Option<Spanned<Vec<T>>>,
+            given: impl Fn(&mut T) -> &mut Vec<String>,
+        ) {
+            for entry in list.iter_mut().flat_map(|l| l.value.iter_mut()) {
+                *given(entry) = Vec::new();
+            }
+        }
+        forget(&mut self.timeline, |e| &mut e.given);
+        forget(&mut self.whys, |e| &mut e.given);
+        forget(&mut self.factors, |e| &mut e.given);
+        forget(&mut self.action_items, |e| &mut e.given);
+        for link in &mut self.links {
+            link.given = Vec::new();
+        }
+        for waiver in &mut self.waivers {
+            waiver.given = Vec::new();
         }
     }
 

@@ -148,7 +148,7 @@ impl SiteWriter {
         if !lock(&self.seen).insert(page.path.clone()) {
             bail!("two pages were rendered at {}", page.path);
         }
-        if self.updating && same_bytes(&self.out.join(&page.path), &page.bytes) {
+        if self.updating && same_bytes(&self.out.join(&page.path), page) {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
@@ -157,7 +157,7 @@ impl SiteWriter {
             fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        fs::write(&path, &page.bytes)
+        write_parts(&path, &page.parts)
             .with_context(|| format!("cannot write {}", path.display()))?;
         lock(&self.changed).push(page.path.clone());
         Ok(())
@@ -255,12 +255,35 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Whether the file at `path` already holds exactly `bytes`. Same length first: most changed
-/// pages differ in size, and then reading is skipped.
-fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+fn write_parts(path: &Path, parts: &[Vec<u8>]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let [bytes] = parts {
+        return fs::write(path, bytes);
+    }
+    let mut file = std::io::BufWriter::with_capacity(1 << 16, fs::File::create(path)?);
+    for part in parts {
+        file.write_all(part)?;
+    }
+    file.flush()
+}
+
+/// Whether the file at `path` already holds exactly the page. Same length first: most
+/// changed pages differ in size, and then reading is skipped.
+fn same_bytes(path: &Path, page: &Page) -> bool {
     match fs::metadata(path) {
-        Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {
-            fs::read(path).is_ok_and(|old| old == bytes)
+        Ok(meta) if meta.is_file() && meta.len() == page.len() as u64 => {
+            fs::read(path).is_ok_and(|old| {
+                let mut rest = old.as_slice();
+                page.parts
+                    .iter()
+                    .all(|part| match rest.split_at_checked(part.len()) {
+                        Some((head, tail)) if head == part.as_slice() => {
+                            rest = tail;
+                            true
+                        }
+                        _ => false,
+                    })
+            })
         }
         _ => false,
     }
@@ -348,10 +371,7 @@ mod tests {
     use super::*;
 
     fn page(path: &str, text: &str) -> Page {
-        Page {
-            path: path.into(),
-            bytes: text.as_bytes().to_vec(),
-        }
+        Page::new(path, text.as_bytes().to_vec())
     }
 
     fn siblings(dir: &Path) -> Vec<String> {
@@ -400,6 +420,23 @@ mod tests {
         );
         assert!(!out.join("p/99").exists());
         assert_eq!(siblings(&out), [MARKER, "p"]);
+    }
+
+    #[test]
+    fn a_page_in_parts_is_written_whole_and_compared_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let parts = |pieces: &[&str]| Page {
+            path: "data.json".into(),
+            parts: pieces.iter().map(|p| p.as_bytes().to_vec()).collect(),
+        };
+        write_site(&out, |sink| sink(parts(&["[", "1,", "2", "]"]))).unwrap();
+        assert_eq!(fs::read_to_string(out.join("data.json")).unwrap(), "[1,2]");
+        let same = write_site(&out, |sink| sink(parts(&["[1", ",2]"]))).unwrap();
+        assert_eq!(same.unchanged, 1);
+        let changed = write_site(&out, |sink| sink(parts(&["[1", ",3]"]))).unwrap();
+        assert_eq!(changed.written, 1);
+        assert_eq!(fs::read_to_string(out.join("data.json")).unwrap(), "[1,3]");
     }
 
     #[test]

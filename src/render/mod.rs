@@ -29,7 +29,30 @@ use view::{Card, ItemView, Named, PersonRef};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
     pub path: String,
-    pub bytes: Vec<u8>,
+    /// The file's bytes, in pieces: the large exports are produced per postmortem and
+    /// written piece by piece rather than joined in memory first.
+    pub parts: Vec<Vec<u8>>,
+}
+
+impl Page {
+    pub fn new(path: impl Into<String>, bytes: Vec<u8>) -> Page {
+        Page {
+            path: path.into(),
+            parts: vec![bytes],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.parts.concat()
+    }
 }
 
 /// What the site is built from.
@@ -101,10 +124,7 @@ impl Renderer<'_> {
                 tera_error(&e)
             )
         })?;
-        Ok(Page {
-            path: path.to_owned(),
-            bytes: html.into_bytes(),
-        })
+        Ok(Page::new(path, html.into_bytes()))
     }
 }
 
@@ -185,23 +205,44 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
     };
 
     // Newest first; ties by id, so the order never depends on the file system.
-    let mut postmortems = input.postmortems.clone();
-    let standings: Vec<_> = postmortems.par_iter().map(|pm| ctx.standing(pm)).collect();
-    let mut indexed: Vec<(&Postmortem, crate::approvals::Standing, Card)> = postmortems
-        .iter()
-        .zip(standings)
-        .map(|(pm, standing)| {
-            let card = ctx.card(pm, &standing);
-            (*pm, standing, card)
-        })
+    let standings: Vec<_> = input
+        .postmortems
+        .par_iter()
+        .map(|pm| ctx.standing(pm))
         .collect();
-    indexed.sort_by(|a, b| {
-        b.2.sort_key
-            .cmp(&a.2.sort_key)
-            .then_with(|| a.0.id.value.cmp(&b.0.id.value))
+    let unsorted: Vec<Card> = input
+        .postmortems
+        .par_iter()
+        .zip(&standings)
+        .map(|(pm, standing)| ctx.card(pm, standing))
+        .collect();
+    let mut order: Vec<usize> = (0..unsorted.len()).collect();
+    order.sort_by(|&a, &b| {
+        unsorted[b]
+            .sort_key
+            .cmp(&unsorted[a].sort_key)
+            .then_with(|| {
+                input.postmortems[a]
+                    .id
+                    .value
+                    .cmp(&input.postmortems[b].id.value)
+            })
     });
-    postmortems = indexed.iter().map(|(pm, _, _)| *pm).collect();
-    let cards: Vec<Card> = indexed.iter().map(|(_, _, c)| c.clone()).collect();
+    let postmortems: Vec<&Postmortem> = order.iter().map(|&i| input.postmortems[i]).collect();
+    let mut standings: Vec<Option<_>> = standings.into_iter().map(Some).collect();
+    let standings: Vec<_> = order.iter().filter_map(|&i| standings[i].take()).collect();
+    let mut unsorted: Vec<Option<Card>> = unsorted.into_iter().map(Some).collect();
+    let cards: Vec<Card> = order.iter().filter_map(|&i| unsorted[i].take()).collect();
+    // The two big exports first, while little else is in memory: the memory they free
+    // is then reused by the pages, rather than added on top (peak memory).
+    emit(Page {
+        path: "postmortems.json".into(),
+        parts: data_json(&postmortems, &cards, input.today)?,
+    })?;
+    emit(Page {
+        path: "static/search-index.js".into(),
+        parts: search_index(&postmortems, &cards)?,
+    })?;
     let related = view::related(&postmortems, &cards);
 
     // Postmortem pages: all of them, or the changed ones and those that point at them.
@@ -216,12 +257,14 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
                 })
         }
     };
-    indexed
-        .into_par_iter()
+    postmortems
+        .par_iter()
+        .zip(standings)
+        .zip(&cards)
         .zip(related)
-        .filter(|((pm, _, _), related)| wanted(pm, related))
-        .try_for_each(|((pm, standing, card), related)| {
-            let view = ctx.postmortem(pm, card, standing, related);
+        .filter(|(((pm, _), _), related)| wanted(pm, related))
+        .try_for_each(|(((pm, standing), card), related)| {
+            let view = ctx.postmortem(pm, card.clone(), standing, related);
             let path = view::postmortem_url(&pm.id.value);
             emit(renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))?)
         })?;
@@ -280,8 +323,8 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
             .collect()
     };
     let (top_rows, deep_rows) = (rows("")?, rows("../../")?);
-    let pick = |indexes: &[usize]| CardList::of(indexes.iter().map(|&i| &deep_rows[i]));
-    let index_cards = CardList::of(top_rows.iter());
+    let pick =
+        |lists: &mut Lists, indexes: &[usize]| lists.add(indexes.iter().map(|&i| &deep_rows[i]));
     let term_name =
         |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
     let terms = |kind: &str| -> Vec<Term> {
@@ -331,7 +374,9 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
         .count();
     let overdue_items = items.iter().filter(|i| i.overdue_days.is_some()).count();
     let statuses: Vec<&str> = Status::names().collect();
-    emit(renderer.page(
+    let mut lists = Lists::default();
+    let index_cards = lists.add(top_rows.iter());
+    emit(lists.fill(renderer.page(
         "index.html",
         "index.html",
         "index",
@@ -342,7 +387,7 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
             ("open_items", &open_items),
             ("overdue_items", &overdue_items),
         ]),
-    )?)?;
+    )?))?;
 
     // One list page per taxonomy term.
     by.par_iter()
@@ -367,16 +412,18 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
                 ),
             };
             let path = format!("{kind}/{slug}/index.html");
-            emit(renderer.page(
+            let mut lists = Lists::default();
+            let cards = pick(&mut lists, list);
+            emit(lists.fill(renderer.page(
                 "list.html",
                 &path,
                 kind,
                 context(&[
                     ("heading", &heading),
                     ("parent", &parent),
-                    ("cards", &pick(list)),
+                    ("cards", &cards),
                 ]),
-            )?)
+            )?))
         })?;
     for (kind, heading) in [("services", "Services"), ("tags", "Tags")] {
         let path = format!("{kind}/index.html");
@@ -409,18 +456,20 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
                 .filter(|i| i.owner.as_ref().is_some_and(|o| &o.handle == handle))
                 .collect();
             let path = format!("people/{}/index.html", slug(handle));
-            emit(renderer.page(
+            let mut lists = Lists::default();
+            let (owned, responded) = (pick(&mut lists, owned), pick(&mut lists, responded));
+            emit(lists.fill(renderer.page(
                 "person.html",
                 &path,
                 "people",
                 context(&[
                     ("person", &person),
                     ("roles", &roles),
-                    ("owned", &pick(owned)),
-                    ("responded", &pick(responded)),
+                    ("owned", &owned),
+                    ("responded", &responded),
                     ("items", &mine),
                 ]),
-            )?)
+            )?))
         })?;
 
     emit(actions_page(&renderer, &items)?)?;
@@ -457,77 +506,118 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
     }
     emit(not_found)?;
 
-    emit(Page {
-        path: "feed.xml".into(),
-        bytes: feed(config, &input.base_url, &postmortems, &cards, &ctx).into_bytes(),
-    })?;
-    emit(Page {
-        path: "postmortems.json".into(),
-        bytes: data_json(&postmortems, &cards, input.today)?,
-    })?;
-    emit(Page {
-        path: "action-items.csv".into(),
-        bytes: crate::export::csv(&items).into_bytes(),
-    })?;
-    emit(Page {
-        path: "action-items.ics".into(),
-        bytes: crate::export::ics(
+    emit(Page::new(
+        "feed.xml",
+        feed(config, &input.base_url, &postmortems, &cards, &ctx).into_bytes(),
+    ))?;
+    emit(Page::new(
+        "action-items.csv",
+        crate::export::csv(&items).into_bytes(),
+    ))?;
+    emit(Page::new(
+        "action-items.ics",
+        crate::export::ics(
             &items,
             &format!("{} action items", config.site.title),
             input.today,
         )
         .into_bytes(),
-    })?;
-    emit(Page {
-        path: "static/search-index.js".into(),
-        bytes: search_index(&postmortems, &cards)?.into_bytes(),
-    })?;
+    ))?;
     for (name, bytes) in &renderer.theme.assets {
         let mut bytes = bytes.clone();
         if name == "style.css" {
             bytes.extend_from_slice(b"\n/* charts */\n");
             bytes.extend_from_slice(svg::css().as_bytes());
         }
-        emit(Page {
-            path: format!("static/{name}"),
-            bytes,
-        })?;
+        emit(Page::new(format!("static/{name}"), bytes))?;
     }
     Ok(())
 }
 
-/// A list of postmortems as a page gets it: how many, and their rows, rendered once per
-/// postmortem from `card-row.html` and joined, so a long list costs one copy.
+/// A list of postmortems as a page gets it: how many, and a marker where their rows go.
 #[derive(Serialize)]
 struct CardList {
     count: usize,
     rows: String,
 }
 
-impl CardList {
-    fn of<'r>(rows: impl Iterator<Item = &'r String>) -> CardList {
+/// The lists of one page. Rows are rendered once per postmortem (`card-row.html`) and put
+/// into the page after tera has rendered it, at their markers: through tera, a list of
+/// thousands of rows would be copied into its context and again into its output.
+#[derive(Default)]
+struct Lists {
+    rows: Vec<Vec<u8>>,
+}
+
+const ROWS_MARKER: &str = "<!--debrief-rows-";
+
+impl Lists {
+    fn add<'r>(&mut self, rows: impl Iterator<Item = &'r String>) -> CardList {
         let mut count = 0;
-        let mut joined = String::new();
+        let mut joined = Vec::new();
         for row in rows {
             count += 1;
-            joined.push_str(row);
+            joined.extend_from_slice(row.as_bytes());
         }
+        let marker = format!("{ROWS_MARKER}{}-->", self.rows.len());
+        self.rows.push(joined);
         CardList {
             count,
-            rows: joined,
+            rows: marker,
         }
+    }
+
+    /// The page with each marker replaced by its rows, as parts (nothing is joined).
+    fn fill(mut self, page: Page) -> Page {
+        if self.rows.is_empty() {
+            return page;
+        }
+        let path = page.path.clone();
+        let Ok(html) = String::from_utf8(page.into_bytes()) else {
+            return Page::new(path, Vec::new());
+        };
+        let mut parts: Vec<Vec<u8>> = Vec::new();
+        // Where each list went (a theme may show one twice: the copy comes from there).
+        let mut placed: Vec<Option<usize>> = vec![None; self.rows.len()];
+        let mut rest = html.as_str();
+        while let Some(at) = rest.find(ROWS_MARKER) {
+            let after = &rest[at + ROWS_MARKER.len()..];
+            let index = after.find("-->").and_then(|end| {
+                let i: usize = after[..end].parse().ok()?;
+                (i < self.rows.len()).then_some((i, end))
+            });
+            let Some((i, end)) = index else {
+                parts.push(rest.as_bytes()[..at + ROWS_MARKER.len()].to_vec());
+                rest = after;
+                continue;
+            };
+            parts.push(rest.as_bytes()[..at].to_vec());
+            let rows = match placed[i] {
+                Some(k) => parts[k].clone(),
+                None => std::mem::take(&mut self.rows[i]),
+            };
+            placed[i] = Some(parts.len());
+            parts.push(rows);
+            rest = &after[end + 3..];
+        }
+        parts.push(rest.as_bytes().to_vec());
+        Page { path, parts }
     }
 }
 
 fn inject(page: &mut Page, markup: &str) {
-    let html = String::from_utf8_lossy(&page.bytes);
-    if let Some(at) = html.rfind("</body>") {
-        let mut out = String::with_capacity(html.len() + markup.len());
-        out.push_str(&html[..at]);
-        out.push_str(markup);
-        out.push_str(&html[at..]);
-        page.bytes = out.into_bytes();
-    }
+    let bytes = std::mem::take(&mut page.parts).concat();
+    let injected = {
+        let html = String::from_utf8_lossy(&bytes);
+        html.rfind("</body>").map(|at| {
+            let mut out = String::with_capacity(html.len() + markup.len());
+            out.push_str(&html[..at]);
+            out.push_str(markup);
+            out.push_str(&html[at..]);
+            out.into_bytes()
+        })
+    };
+    page.parts = vec![injected.unwrap_or(bytes)];
 }
 
 fn incident<'a>(
@@ -777,7 +867,11 @@ fn feed(
 
 /// All structured data, versioned: the front-matter as written plus derived values. One
 /// postmortem per line, so the file stays greppable and its entries serialise in parallel.
-fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> Result<Vec<u8>> {
+fn data_json(
+    postmortems: &[&Postmortem],
+    cards: &[Card],
+    today: NaiveDate,
+) -> Result<Vec<Vec<u8>>> {
     let entries: Vec<Vec<u8>> = postmortems
         .par_iter()
         .zip(cards)
@@ -807,17 +901,22 @@ fn data_json(postmortems: &[&Postmortem], cards: &[Card], today: NaiveDate) -> R
             Ok::<_, serde_json::Error>(bytes)
         })
         .collect::<Result<_, _>>()?;
-    let mut out = format!(
-        "{{\"version\":1,\"generated\":{},\"postmortems\":[",
-        serde_json::to_string(&today.to_string())?
-    )
-    .into_bytes();
-    for (i, entry) in entries.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        out.extend_from_slice(entry);
+    let mut parts = Vec::with_capacity(entries.len() + 2);
+    parts.push(
+        format!(
+            "{{\"version\":1,\"generated\":{},\"postmortems\":[\n",
+            serde_json::to_string(&today.to_string())?
+        )
+        .into_bytes(),
+    );
+    for (i, mut entry) in entries.into_iter().enumerate() {
+        if i > 0 {
+            entry.splice(0..0, *b",\n");
+        }
+        parts.push(entry);
     }
-    out.extend_from_slice(b"\n]}\n");
-    Ok(out)
+    parts.push(b"\n]}\n".to_vec());
+    Ok(parts)
 }
 
 /// Every string of a JSON value, each after a space.
@@ -836,7 +935,7 @@ fn json_strings(value: &serde_json::Value, out: &mut String) {
 /// The search index as a script (so it also loads from `file://`): per postmortem, its
 /// card fields and the distinct words of everything it says. Written directly rather than
 /// through JSON values: it is the largest file after the pages.
-fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<String> {
+fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<Vec<Vec<u8>>> {
     let entries: Vec<String> = postmortems
         .par_iter()
         .zip(cards)
@@ -875,8 +974,38 @@ fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<String> {
             ))
         })
         .collect::<Result<_>>()?;
-    Ok(format!(
-        "window.DEBRIEF_SEARCH = [{}];\n",
-        entries.join(",")
-    ))
+    let mut parts = Vec::with_capacity(entries.len() + 2);
+    parts.push(b"window.DEBRIEF_SEARCH = [".to_vec());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let mut entry = entry.into_bytes();
+        if i > 0 {
+            entry.insert(0, b',');
+        }
+        parts.push(entry);
+    }
+    parts.push(b"];\n".to_vec());
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_rows_go_where_their_markers_are() {
+        let rows = ["<tr>a</tr>".to_owned(), "<tr>b</tr>".to_owned()];
+        let mut lists = Lists::default();
+        let first = lists.add(rows.iter());
+        let second = lists.add(rows[1..].iter());
+        assert_eq!((first.count, second.count), (2, 1));
+        let html = format!(
+            "<p>{}</p>{}<!--debrief-rows-9--><!--debrief-rows-x-->{}.",
+            first.rows, second.rows, first.rows
+        );
+        let page = lists.fill(Page::new("list.html", html.into_bytes()));
+        assert_eq!(
+            String::from_utf8(page.into_bytes()).unwrap_or_default(),
+            "<p><tr>a</tr><tr>b</tr></p><tr>b</tr><!--debrief-rows-9--><!--debrief-rows-x--><tr>a</tr><tr>b</tr>."
+        );
+    }
 }

@@ -287,7 +287,8 @@ fn apply(
         site.pages.clear();
     }
     for page in pages {
-        site.pages.insert(page.path, page.bytes);
+        let path = page.path.clone();
+        site.pages.insert(path, page.into_bytes());
     }
     site.problems = problems;
     site.version += 1;
