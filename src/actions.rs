@@ -74,7 +74,13 @@ pub fn recorded_closures(
     if wanted.is_empty() {
         return Ok(found);
     }
-    let changes = repo.changes_under(&format!("{prefix}{content_dir}"))?;
+    // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
+    let dir = format!("{prefix}{content_dir}");
+    let changes = if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
+        repo.changes_under(&dir)?
+    } else {
+        repo.changes_under_cached(&dir)?
+    };
     // path → the changes that touched it (oldest first), with where renamed files came
     // from, so following one file's history does not scan every change (linear, not
     // quadratic).

@@ -291,16 +291,7 @@ impl Repo {
             head: head.to_string(),
             commits: commits.iter().map(cache::Entry::from_commit).collect(),
         };
-        // A cache that cannot be written (read-only checkout) only costs time next run.
-        if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(&file)) {
-            let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-            if std::fs::create_dir_all(dir).is_ok()
-                && std::fs::write(&tmp, bytes).is_ok()
-                && std::fs::rename(&tmp, &path).is_err()
-            {
-                let _ = std::fs::remove_file(&tmp);
-            }
-        }
+        write_cache(&path, &file);
         Ok(commits)
     }
 
@@ -357,6 +348,20 @@ impl Repo {
     }
 }
 
+/// Writes a cache file whole or not at all. A cache that cannot be written (a read-only
+/// checkout) only costs time on the next run.
+fn write_cache(path: &Path, value: &impl serde::Serialize) {
+    if let (Some(dir), Ok(bytes)) = (path.parent(), serde_json::to_vec(value)) {
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        if std::fs::create_dir_all(dir).is_ok()
+            && std::fs::write(&tmp, bytes).is_ok()
+            && std::fs::rename(&tmp, path).is_err()
+        {
+            let _ = std::fs::remove_file(&tmp);
+        }
+    }
+}
+
 /// `1796427784 +0100` → that instant in that offset.
 fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
     let mut when = text.split_whitespace();
@@ -371,7 +376,7 @@ fn parse_time(text: &str) -> Option<DateTime<FixedOffset>> {
 }
 
 /// A commit that changed files under a folder.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub commit: String,
     pub time: DateTime<FixedOffset>,
@@ -380,7 +385,7 @@ pub struct Change {
 }
 
 /// One file as a commit left it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Touched {
     /// Relative to the work-tree root, after the commit.
     pub path: String,
@@ -428,6 +433,41 @@ impl Repo {
             );
         }
         Ok(parse_raw_log(&String::from_utf8_lossy(&output.stdout)))
+    }
+
+    /// [`Repo::changes_under`], kept in the git folder (`.git/debrief/changes-cache.json`)
+    /// for the commit HEAD points at and `dir`: the same HEAD has the same history, so an
+    /// unchanged repository needs no `git log` (checks and `serve` rebuilds run often).
+    pub fn changes_under_cached(&self, dir: &str) -> Result<Vec<Change>> {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Cached {
+            version: u32,
+            head: String,
+            dir: String,
+            changes: Vec<Change>,
+        }
+        const VERSION: u32 = 1;
+        let head = match self.repo.head().ok().and_then(|h| h.target()) {
+            Some(head) => head.to_string(),
+            None => return self.changes_under(dir),
+        };
+        let path = self.repo.path().join("debrief").join("changes-cache.json");
+        let cached = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Cached>(&bytes).ok())
+            .filter(|c| c.version == VERSION && c.head == head && c.dir == dir);
+        if let Some(cached) = cached {
+            return Ok(cached.changes);
+        }
+        let changes = self.changes_under(dir)?;
+        let file = Cached {
+            version: VERSION,
+            head,
+            dir: dir.to_owned(),
+            changes,
+        };
+        write_cache(&path, &file);
+        Ok(file.changes)
     }
 
     /// One blob by its id; `None` when the object is missing or not a blob.

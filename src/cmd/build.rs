@@ -81,10 +81,14 @@ pub fn run(ws: &Workspace, opts: &BuildOptions) -> Result<Outcome> {
         output::write_site(&out, |sink| render::render(&input, sink))
     })?;
     ws.timings.finish();
+    let published = published.len();
+    // As in `check`: the process is about to exit, so nothing is freed one by one.
+    std::mem::forget(input);
+    std::mem::forget(checked);
     let shown = out.strip_prefix(&ws.cwd).unwrap_or(&out);
     println!(
         "built {} postmortem(s) into {}: {} file(s) written, {} unchanged, {} removed",
-        published.len(),
+        published,
         shown.display(),
         written.written,
         written.unchanged,

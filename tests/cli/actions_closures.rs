@@ -385,3 +385,34 @@ fn a_later_edit_of_the_file_does_not_move_the_closure() {
     assert!(unverified(&report).is_empty(), "{report}");
     assert_eq!(closure_commit(&repo, &repo.path()), closing[..10]);
 }
+
+/// The file history behind closures is cached per HEAD in `.git/debrief`; the answers are
+/// the same with and without the cache as history moves and is rewritten.
+#[test]
+fn cached_and_uncached_closure_answers_agree() {
+    let args = [
+        "actions", "--today", TODAY, "--status", "all", "--format", "json",
+    ];
+    let both = |repo: &GitRepo| {
+        let cached = repo.debrief_env(&[], &args);
+        let uncached = repo.debrief_env(&[("DEBRIEF_NO_CACHE", "1")], &args);
+        cached.assert_code(0);
+        assert_eq!(cached.stdout, uncached.stdout);
+        cached.stdout
+    };
+    let (repo, closing) = closed_in_git(&config(), "2026-03-01");
+    let first = both(&repo);
+    assert!(first.contains(&closing[..10]), "{first}");
+    assert!(repo
+        .path()
+        .join(".git/debrief/changes-cache.json")
+        .is_file());
+    assert_eq!(both(&repo), first);
+    // Rewritten: the closing commit is replaced by another one.
+    repo.git(&["reset", "--hard", "HEAD~1"]);
+    repo.edit(PM_FILE, AI2_OPEN, &ai2_closed("2026-03-01"));
+    let again = commit_dated(&repo, "2026-03-02T09:00:00+00:00", "Close AI-2 again");
+    let rewritten = both(&repo);
+    assert!(rewritten.contains(&again[..10]), "{rewritten}");
+    assert!(!rewritten.contains(&closing[..10]), "{rewritten}");
+}
