@@ -205,16 +205,12 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
     };
 
     // Newest first; ties by id, so the order never depends on the file system.
-    let standings: Vec<_> = input
-        .postmortems
-        .par_iter()
-        .map(|pm| ctx.standing(pm))
-        .collect();
+    // Standings (the review and sign-off records) are recomputed for each page rather than
+    // kept for every postmortem: cheap to compute, a sizeable share of peak memory to keep.
     let unsorted: Vec<Card> = input
         .postmortems
         .par_iter()
-        .zip(&standings)
-        .map(|(pm, standing)| ctx.card(pm, standing))
+        .map(|pm| ctx.card(pm, &ctx.standing(pm)))
         .collect();
     let mut order: Vec<usize> = (0..unsorted.len()).collect();
     order.sort_by(|&a, &b| {
@@ -229,8 +225,6 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
             })
     });
     let postmortems: Vec<&Postmortem> = order.iter().map(|&i| input.postmortems[i]).collect();
-    let mut standings: Vec<Option<_>> = standings.into_iter().map(Some).collect();
-    let standings: Vec<_> = order.iter().filter_map(|&i| standings[i].take()).collect();
     let mut unsorted: Vec<Option<Card>> = unsorted.into_iter().map(Some).collect();
     let cards: Vec<Card> = order.iter().filter_map(|&i| unsorted[i].take()).collect();
     // The two big exports first, while little else is in memory: the memory they free
@@ -259,12 +253,11 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
     };
     postmortems
         .par_iter()
-        .zip(standings)
         .zip(&cards)
         .zip(related)
-        .filter(|(((pm, _), _), related)| wanted(pm, related))
-        .try_for_each(|(((pm, standing), card), related)| {
-            let view = ctx.postmortem(pm, card.clone(), standing, related);
+        .filter(|((pm, _), related)| wanted(pm, related))
+        .try_for_each(|((pm, card), related)| {
+            let view = ctx.postmortem(pm, card.clone(), ctx.standing(pm), related);
             let path = view::postmortem_url(&pm.id.value);
             emit(renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))?)
         })?;
