@@ -44,6 +44,7 @@ pub fn recorded_closures(
     content_dir: &str,
     postmortems: &[Postmortem],
     history: &History,
+    prefetched: Option<Result<Vec<crate::git::Change>>>,
 ) -> Result<Closures> {
     let mut found = Closures::new();
     // path → (blob of the work-tree file, the (postmortem, item) pairs to find)
@@ -74,12 +75,10 @@ pub fn recorded_closures(
     if wanted.is_empty() {
         return Ok(found);
     }
-    // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
-    let dir = format!("{prefix}{content_dir}");
-    let changes = if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
-        repo.changes_under(&dir)?
-    } else {
-        repo.changes_under_cached(&dir)?
+    // Read (or taken from `prefetched`) only now that some closure needs file history.
+    let changes = match prefetched {
+        Some(changes) => changes?,
+        None => content_changes(repo, &format!("{prefix}{content_dir}"))?,
     };
     // path → the changes that touched it (oldest first), with where renamed files came
     // from, so following one file's history does not scan every change (linear, not
@@ -147,6 +146,16 @@ pub fn recorded_closures(
         );
     }
     Ok(found)
+}
+
+/// The commits that changed the content folder `dir` (root-relative), oldest first.
+pub fn content_changes(repo: &Repo, dir: &str) -> Result<Vec<crate::git::Change>> {
+    // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
+    if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
+        repo.changes_under(dir)
+    } else {
+        repo.changes_under_cached(dir)
+    }
 }
 
 /// The first version of one file that shows each pending item closed: (item, change index).

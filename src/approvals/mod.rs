@@ -271,17 +271,27 @@ impl History {
     /// One walk over history from HEAD; signatures are verified only for commits that
     /// carry approval trailers.
     pub fn scan(repo: &Repo, trust: &Trust) -> Result<History> {
+        Self::judge(repo, Self::commits(repo)?, trust)
+    }
+
+    /// The commits that may hold records, reachable from HEAD (the part of [`History::scan`]
+    /// that reads git, and does not depend on trust roots).
+    pub fn commits(repo: &Repo) -> Result<Vec<crate::git::Commit>> {
+        // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
+        if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
+            repo.scan(trailers::may_hold_records)
+        } else {
+            repo.scan_cached(trailers::FILTER_VERSION, trailers::may_hold_records)
+        }
+    }
+
+    /// [`History::scan`] of commits already read ([`History::commits`]).
+    pub fn judge(repo: &Repo, commits: Vec<crate::git::Commit>, trust: &Trust) -> Result<History> {
         if !repo.has_head() {
             return Ok(History::unavailable(
                 "the git repository has no commits yet",
             ));
         }
-        // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
-        let commits = if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
-            repo.scan(trailers::may_hold_records)?
-        } else {
-            repo.scan_cached(trailers::FILTER_VERSION, trailers::may_hold_records)?
-        };
         let mut approvals = Vec::new();
         let mut closures = HashMap::new();
         for commit in commits {

@@ -60,13 +60,48 @@ pub fn checked(
     scan_history: bool,
 ) -> Result<Checked> {
     let rules = validate::FileRules::new(&ws.config, today);
-    checked_from(
-        ws,
-        ws.timings
-            .time("load", || load::load_checked(&ws.config, &rules))?,
-        trust_ref,
-        scan_history,
-    )
+    // git answers in processes of its own: start it while the files load.
+    let (loaded, prefetched) = std::thread::scope(|scope| {
+        let early = scope.spawn(|| Prefetched::read(&ws.config));
+        let loaded = ws
+            .timings
+            .time("load", || load::load_checked(&ws.config, &rules));
+        let prefetched = ws
+            .timings
+            .time("git wait", || early.join().unwrap_or_default());
+        (loaded, prefetched)
+    });
+    checked_with(ws, loaded?, trust_ref, scan_history, prefetched)
+}
+
+/// What git can tell before the files are loaded: the commits that may hold records and
+/// the history of the content folder. Errors are kept for the step that needs the answer
+/// (a draft-only repository never does).
+#[derive(Default)]
+pub struct Prefetched {
+    commits: Option<Result<Vec<crate::git::Commit>>>,
+    changes: Option<Result<Vec<crate::git::Change>>>,
+}
+
+impl Prefetched {
+    fn read(config: &Config) -> Prefetched {
+        let Ok(Some(repo)) = Repo::discover(&config.root) else {
+            return Prefetched::default();
+        };
+        // Those cases are reported where history is needed.
+        if repo.is_shallow() || !repo.has_head() {
+            return Prefetched::default();
+        }
+        let dir = format!(
+            "{}{}",
+            repo_prefix(&repo, &config.root),
+            config.site.content
+        );
+        Prefetched {
+            commits: Some(History::commits(&repo)),
+            changes: Some(crate::actions::content_changes(&repo, &dir)),
+        }
+    }
 }
 
 /// [`checked`] for postmortems that were already loaded and checked file by file
@@ -74,9 +109,19 @@ pub fn checked(
 /// between edits).
 pub fn checked_from(
     ws: &Workspace,
+    loaded: load::Loaded,
+    trust_ref: Option<&str>,
+    scan_history: bool,
+) -> Result<Checked> {
+    checked_with(ws, loaded, trust_ref, scan_history, Prefetched::default())
+}
+
+fn checked_with(
+    ws: &Workspace,
     mut loaded: load::Loaded,
     trust_ref: Option<&str>,
     scan_history: bool,
+    mut prefetched: Prefetched,
 ) -> Result<Checked> {
     let config = &ws.config;
     let mut found = std::mem::take(&mut loaded.diagnostics);
@@ -101,7 +146,13 @@ pub fn checked_from(
         None => History::unavailable("not a git repository"),
         Some(_) if !needs_history => History::unavailable("no published postmortems"),
         Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
-        Some(repo) => ws.timings.time("history", || History::scan(repo, &trust))?,
+        Some(repo) => ws.timings.time("history", || {
+            let commits = match prefetched.commits.take() {
+                Some(commits) => commits?,
+                None => History::commits(repo)?,
+            };
+            History::judge(repo, commits, &trust)
+        })?,
     };
     history.known_ids = loaded
         .postmortems
@@ -178,6 +229,7 @@ pub fn checked_from(
                     &config.site.content,
                     &loaded.postmortems,
                     &history,
+                    prefetched.changes.take(),
                 )
             })?;
             found.extend(validate::validate_closures(
