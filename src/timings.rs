@@ -10,6 +10,8 @@ pub struct Timings {
     report: bool,
     progress: bool,
     phases: Mutex<Vec<(&'static str, Duration)>>,
+    /// Work done on another thread while the phases ran: shown, not added to the total.
+    background: Mutex<Vec<(&'static str, Duration)>>,
 }
 
 impl Timings {
@@ -19,6 +21,7 @@ impl Timings {
             report,
             progress: std::io::stderr().is_terminal() && !ci,
             phases: Mutex::new(Vec::new()),
+            background: Mutex::new(Vec::new()),
         }
     }
 
@@ -36,6 +39,17 @@ impl Timings {
         if self.progress {
             eprint!("\r\x1b[2K");
         }
+        result
+    }
+
+    /// Runs `work` as `name` on a thread beside the phases (no progress line).
+    pub fn time_background<T>(&self, name: &'static str, work: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let result = work();
+        self.background
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((name, start.elapsed()));
         result
     }
 
@@ -62,5 +76,15 @@ impl Timings {
             );
         }
         eprintln!("  {:<12} {:>9.1} ms", "total", total.as_secs_f64() * 1000.0);
+        let background = self
+            .background
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (name, duration) in background.iter() {
+            eprintln!(
+                "  {name:<12} {:>9.1} ms  (in the background, during load)",
+                duration.as_secs_f64() * 1000.0
+            );
+        }
     }
 }

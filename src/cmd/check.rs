@@ -62,7 +62,7 @@ pub fn checked(
     let rules = validate::FileRules::new(&ws.config, today);
     // git answers in processes of its own: start it while the files load.
     let (loaded, prefetched) = std::thread::scope(|scope| {
-        let early = scope.spawn(|| Prefetched::read(&ws.config));
+        let early = scope.spawn(|| Prefetched::read(ws));
         let loaded = ws
             .timings
             .time("load", || load::load_checked(&ws.config, &rules));
@@ -84,7 +84,8 @@ pub struct Prefetched {
 }
 
 impl Prefetched {
-    fn read(config: &Config) -> Prefetched {
+    fn read(ws: &Workspace) -> Prefetched {
+        let config = &ws.config;
         let Ok(Some(repo)) = Repo::discover(&config.root) else {
             return Prefetched::default();
         };
@@ -98,8 +99,14 @@ impl Prefetched {
             config.site.content
         );
         Prefetched {
-            commits: Some(History::commits(&repo)),
-            changes: Some(crate::actions::content_changes(&repo, &dir)),
+            commits: Some(
+                ws.timings
+                    .time_background("scan", || History::commits(&repo)),
+            ),
+            changes: Some(
+                ws.timings
+                    .time_background("file-log", || crate::actions::content_changes(&repo, &dir)),
+            ),
         }
     }
 }
