@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::render::Page;
+use crate::render::{Page, Put, Sink};
 
 /// Marks a folder as debrief output, so a later build may replace it.
 pub const MARKER: &str = ".debrief-site";
@@ -163,6 +163,35 @@ impl SiteWriter {
         Ok(())
     }
 
+    /// A file written piece by piece, then compared with the one already there.
+    pub fn stream(&self, path: &str, produce: &mut dyn FnMut(Put) -> Result<()>) -> Result<()> {
+        use std::io::Write as _;
+        if !lock(&self.seen).insert(path.to_owned()) {
+            bail!("two pages were rendered at {path}");
+        }
+        let staged = self.staging.join(path);
+        if let Some(parent) = staged.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let cannot = || format!("cannot write {}", staged.display());
+        let mut file = std::io::BufWriter::with_capacity(
+            1 << 16,
+            fs::File::create(&staged).with_context(cannot)?,
+        );
+        produce(&mut |piece| file.write_all(piece).with_context(cannot))?;
+        file.flush().with_context(cannot)?;
+        drop(file);
+        if self.updating && same_file(&self.out.join(path), &staged) {
+            fs::remove_file(&staged)
+                .with_context(|| format!("cannot remove {}", staged.display()))?;
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+        } else {
+            lock(&self.changed).push(path.to_owned());
+        }
+        Ok(())
+    }
+
     pub fn finish(mut self) -> Result<Written> {
         self.finished = true;
         let result = if self.updating {
@@ -267,6 +296,36 @@ fn write_parts(path: &Path, parts: &[Vec<u8>]) -> std::io::Result<()> {
     file.flush()
 }
 
+/// Whether two files hold the same bytes, read a block at a time.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::io::Read as _;
+    let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) else {
+        return false;
+    };
+    if !ma.is_file() || ma.len() != mb.len() {
+        return false;
+    }
+    let (Ok(fa), Ok(fb)) = (fs::File::open(a), fs::File::open(b)) else {
+        return false;
+    };
+    let (mut ra, mut rb) = (
+        std::io::BufReader::with_capacity(1 << 16, fa),
+        std::io::BufReader::with_capacity(1 << 16, fb),
+    );
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let Ok(na) = ra.read(&mut ba) else {
+            return false;
+        };
+        if na == 0 {
+            return true;
+        }
+        if rb.read_exact(&mut bb[..na]).is_err() || ba[..na] != bb[..na] {
+            return false;
+        }
+    }
+}
+
 /// Whether the file at `path` already holds exactly the page. Same length first: most
 /// changed pages differ in size, and then reading is skipped.
 fn same_bytes(path: &Path, page: &Page) -> bool {
@@ -289,6 +348,32 @@ fn same_bytes(path: &Path, page: &Page) -> bool {
     }
 }
 
+/// The sink of [`write_site`]: whole pages go to the writer threads; files produced piece by
+/// piece are written by the producing thread itself, in order.
+struct ToWriters<'a> {
+    writer: &'a SiteWriter,
+    sender: &'a std::sync::mpsc::SyncSender<Page>,
+    failed: &'a std::sync::atomic::AtomicBool,
+}
+
+impl Sink for ToWriters<'_> {
+    fn page(&self, page: Page) -> Result<()> {
+        if self.failed.load(Ordering::Relaxed) {
+            bail!("the site writer stopped");
+        }
+        self.sender
+            .send(page)
+            .map_err(|_| anyhow::anyhow!("the site writer stopped"))
+    }
+
+    fn stream(&self, path: &str, produce: &mut dyn FnMut(Put) -> Result<()>) -> Result<()> {
+        if self.failed.load(Ordering::Relaxed) {
+            bail!("the site writer stopped");
+        }
+        self.writer.stream(path, produce)
+    }
+}
+
 /// Threads that write pages while the renderer goes on: creating thousands of files is
 /// mostly waiting on the file system, which rendering threads should not do.
 const WRITER_THREADS: usize = 2;
@@ -296,10 +381,7 @@ const WRITER_THREADS: usize = 2;
 /// Writes the pages `produce` hands to its sink into `out`, on writer threads of their own,
 /// and then puts the site in place. Rendering and writing overlap; at most a few pages
 /// wait in between, so memory does not grow with the site.
-pub fn write_site(
-    out: &Path,
-    produce: impl FnOnce(crate::render::Sink) -> Result<()>,
-) -> Result<Written> {
+pub fn write_site(out: &Path, produce: impl FnOnce(&dyn Sink) -> Result<()>) -> Result<Written> {
     let writer = SiteWriter::begin(out)?;
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Page>(WRITER_THREADS * 8);
     let receiver = Mutex::new(receiver);
@@ -324,14 +406,12 @@ pub fn write_site(
                 })
             })
             .collect();
-        let produced = produce(&|page| {
-            if failed.load(Ordering::Relaxed) {
-                bail!("the site writer stopped");
-            }
-            sender
-                .send(page)
-                .map_err(|_| anyhow::anyhow!("the site writer stopped"))
-        });
+        let sink = ToWriters {
+            writer: &writer,
+            sender: &sender,
+            failed: &failed,
+        };
+        let produced = produce(&sink);
         drop(sender);
         let wrote = workers.into_iter().try_for_each(|worker| {
             worker
@@ -392,14 +472,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         let first = write_site(&out, |sink| {
-            (0..100).try_for_each(|i| sink(page(&format!("p/{i}/index.html"), "one")))
+            (0..100).try_for_each(|i| sink.page(page(&format!("p/{i}/index.html"), "one")))
         })
         .unwrap();
         assert_eq!(first.written, 100);
         assert_eq!(siblings(dir.path()), ["public"]);
         let again = write_site(&out, |sink| {
             (0..99).try_for_each(|i| {
-                sink(page(
+                sink.page(page(
                     &format!("p/{i}/index.html"),
                     if i == 7 { "two" } else { "one" },
                 ))
@@ -430,28 +510,52 @@ mod tests {
             path: "data.json".into(),
             parts: pieces.iter().map(|p| p.as_bytes().to_vec()).collect(),
         };
-        write_site(&out, |sink| sink(parts(&["[", "1,", "2", "]"]))).unwrap();
+        write_site(&out, |sink| sink.page(parts(&["[", "1,", "2", "]"]))).unwrap();
         assert_eq!(fs::read_to_string(out.join("data.json")).unwrap(), "[1,2]");
-        let same = write_site(&out, |sink| sink(parts(&["[1", ",2]"]))).unwrap();
+        let same = write_site(&out, |sink| sink.page(parts(&["[1", ",2]"]))).unwrap();
         assert_eq!(same.unchanged, 1);
-        let changed = write_site(&out, |sink| sink(parts(&["[1", ",3]"]))).unwrap();
+        let changed = write_site(&out, |sink| sink.page(parts(&["[1", ",3]"]))).unwrap();
         assert_eq!(changed.written, 1);
         assert_eq!(fs::read_to_string(out.join("data.json")).unwrap(), "[1,3]");
+    }
+
+    #[test]
+    fn a_streamed_file_is_written_in_order_and_compared_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let big = |last: u8| {
+            move |sink: &dyn Sink| {
+                sink.stream("exports/data.json", &mut |put| {
+                    for i in 0..100_000u32 {
+                        put(&i.to_le_bytes())?;
+                    }
+                    put(&[last])
+                })
+            }
+        };
+        assert_eq!(write_site(&out, big(1)).unwrap().written, 1);
+        let written = fs::read(out.join("exports/data.json")).unwrap();
+        assert_eq!(written.len(), 400_001);
+        assert_eq!(&written[4..8], &1u32.to_le_bytes());
+        assert_eq!(write_site(&out, big(1)).unwrap().unchanged, 1);
+        assert_eq!(write_site(&out, big(2)).unwrap().written, 1);
+        assert_eq!(fs::read(out.join("exports/data.json")).unwrap()[400_000], 2);
+        assert_eq!(siblings(&out), [MARKER, "exports"]);
     }
 
     #[test]
     fn a_failure_while_producing_or_writing_leaves_the_previous_site_and_no_leftovers() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write_site(&out, |sink| sink(page("index.html", "old"))).unwrap();
+        write_site(&out, |sink| sink.page(page("index.html", "old"))).unwrap();
         let failed = write_site(&out, |sink| {
-            sink(page("index.html", "new"))?;
+            sink.page(page("index.html", "new"))?;
             anyhow::bail!("template broke")
         });
         assert!(failed.is_err());
         // Two pages at one path: the writer fails, and the producer is stopped.
         let duplicate = write_site(&out, |sink| {
-            (0..1000).try_for_each(|_| sink(page("same.html", "x")))
+            (0..1000).try_for_each(|_| sink.page(page("same.html", "x")))
         });
         let message = format!("{:#}", duplicate.unwrap_err());
         assert!(message.contains("same.html"), "{message}");

@@ -153,21 +153,48 @@ mod erased {
     }
 }
 
-/// Where rendered pages go: the output writer of `build`, the in-memory site of `serve`.
-/// Called from several threads; pages arrive in no particular order.
-pub type Sink<'s> = &'s (dyn Fn(Page) -> Result<()> + Sync);
+/// Takes the next piece of a file that is produced piece by piece.
+pub type Put<'p> = &'p mut dyn FnMut(&[u8]) -> Result<()>;
 
-/// Renders the site into memory, sorted by path (`serve` and tests).
-pub fn render_to_vec(input: &SiteInput) -> Result<Vec<Page>> {
-    let pages = std::sync::Mutex::new(Vec::new());
-    render(input, &|page| {
-        pages
+/// Where rendered files go: the output writer of `build`, the in-memory site of `serve`.
+/// Called from several threads; pages arrive in no particular order.
+pub trait Sink: Sync {
+    /// A whole page.
+    fn page(&self, page: Page) -> Result<()>;
+    /// A file produced piece by piece by `produce` on the calling thread (the big exports:
+    /// never whole in memory).
+    fn stream(&self, path: &str, produce: &mut dyn FnMut(Put) -> Result<()>) -> Result<()>;
+}
+
+/// Collects the site in memory.
+#[derive(Default)]
+struct Collect(std::sync::Mutex<Vec<Page>>);
+
+impl Sink for Collect {
+    fn page(&self, page: Page) -> Result<()> {
+        self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(page);
         Ok(())
-    })?;
+    }
+
+    fn stream(&self, path: &str, produce: &mut dyn FnMut(Put) -> Result<()>) -> Result<()> {
+        let mut bytes = Vec::new();
+        produce(&mut |piece| {
+            bytes.extend_from_slice(piece);
+            Ok(())
+        })?;
+        self.page(Page::new(path, bytes))
+    }
+}
+
+/// Renders the site into memory, sorted by path (`serve` and tests).
+pub fn render_to_vec(input: &SiteInput) -> Result<Vec<Page>> {
+    let pages = Collect::default();
+    render(input, &pages)?;
     let mut pages = pages
+        .0
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     pages.sort_by(|a, b| a.path.cmp(&b.path));
@@ -176,14 +203,14 @@ pub fn render_to_vec(input: &SiteInput) -> Result<Vec<Page>> {
 
 /// Renders every page of the site and hands each to `sink` as soon as it is ready, so
 /// memory does not grow with the size of the site.
-pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
+pub fn render(input: &SiteInput, sink: &dyn Sink) -> Result<()> {
     let emit = |mut page: Page| -> Result<()> {
         if let Some(markup) = input.inject {
             if page.path.ends_with(".html") {
                 inject(&mut page, markup);
             }
         }
-        sink(page)
+        sink.page(page)
     };
     let config = input.config;
     let theme = Theme::load(&config.root, config.site.theme.as_deref())?;
@@ -229,13 +256,11 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
     let cards: Vec<Card> = order.iter().filter_map(|&i| unsorted[i].take()).collect();
     // The two big exports first, while little else is in memory: the memory they free
     // is then reused by the pages, rather than added on top (peak memory).
-    emit(Page {
-        path: "postmortems.json".into(),
-        parts: data_json(&postmortems, &cards, input.today)?,
+    sink.stream("postmortems.json", &mut |put| {
+        data_json(&postmortems, &cards, input.today, put)
     })?;
-    emit(Page {
-        path: "static/search-index.js".into(),
-        parts: search_index(&postmortems, &cards)?,
+    sink.stream("static/search-index.js", &mut |put| {
+        search_index(&postmortems, &cards, put)
     })?;
     let related = view::related(&postmortems, &cards);
 
@@ -315,9 +340,6 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
             .map(|c| renderer.fragment("card-row.html", c, root))
             .collect()
     };
-    let (top_rows, deep_rows) = (rows("")?, rows("../../")?);
-    let pick =
-        |lists: &mut Lists, indexes: &[usize]| lists.add(indexes.iter().map(|&i| &deep_rows[i]));
     let term_name =
         |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
     let terms = |kind: &str| -> Vec<Term> {
@@ -367,8 +389,9 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
         .count();
     let overdue_items = items.iter().filter(|i| i.overdue_days.is_some()).count();
     let statuses: Vec<&str> = Status::names().collect();
+    // The index's rows (at the top level) live only as long as it takes to join them.
     let mut lists = Lists::default();
-    let index_cards = lists.add(top_rows.iter());
+    let index_cards = lists.add(rows("")?.iter());
     emit(lists.fill(renderer.page(
         "index.html",
         "index.html",
@@ -381,6 +404,10 @@ pub fn render(input: &SiteInput, sink: Sink) -> Result<()> {
             ("overdue_items", &overdue_items),
         ]),
     )?))?;
+
+    let deep_rows = rows("../../")?;
+    let pick =
+        |lists: &mut Lists, indexes: &[usize]| lists.add(indexes.iter().map(|&i| &deep_rows[i]));
 
     // One list page per taxonomy term.
     by.par_iter()
@@ -864,53 +891,60 @@ fn data_json(
     postmortems: &[&Postmortem],
     cards: &[Card],
     today: NaiveDate,
-) -> Result<Vec<Vec<u8>>> {
-    let entries: Vec<Vec<u8>> = postmortems
-        .par_iter()
-        .zip(cards)
-        .map(|(pm, card)| {
-            let metrics = pm.metrics();
-            let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
-            let entry = json!({
-                "id": pm.id.value,
-                "file": pm.file,
-                "url": card.url,
-                "signed_off": card.signed_off,
-                "digest": pm.digest,
-                "metrics_minutes": {
-                    "time_to_detect": minutes(metrics.time_to_detect),
-                    "time_to_declare": minutes(metrics.time_to_declare),
-                    "time_to_mitigate": minutes(metrics.time_to_mitigate),
-                    "time_to_resolve": minutes(metrics.time_to_resolve),
-                },
-                "body": pm.body,
-            });
-            // The front-matter is already JSON text: spliced in rather than parsed again.
-            let mut bytes = serde_json::to_vec(&entry)?;
-            bytes.pop();
-            bytes.extend_from_slice(b",\"front_matter\":");
-            bytes.extend_from_slice(pm.front_matter_json().as_bytes());
-            bytes.push(b'}');
-            Ok::<_, serde_json::Error>(bytes)
-        })
-        .collect::<Result<_, _>>()?;
-    let mut parts = Vec::with_capacity(entries.len() + 2);
-    parts.push(
-        format!(
-            "{{\"version\":1,\"generated\":{},\"postmortems\":[\n",
-            serde_json::to_string(&today.to_string())?
-        )
-        .into_bytes(),
-    );
-    for (i, mut entry) in entries.into_iter().enumerate() {
-        if i > 0 {
-            entry.splice(0..0, *b",\n");
+    put: Put,
+) -> Result<()> {
+    put(format!(
+        "{{\"version\":1,\"generated\":{},\"postmortems\":[\n",
+        serde_json::to_string(&today.to_string())?
+    )
+    .as_bytes())?;
+    // In batches: each is serialised in parallel, written, and dropped.
+    for (batch, (postmortems, cards)) in postmortems
+        .chunks(EXPORT_BATCH)
+        .zip(cards.chunks(EXPORT_BATCH))
+        .enumerate()
+    {
+        let entries: Vec<Vec<u8>> = postmortems
+            .par_iter()
+            .zip(cards)
+            .map(|(pm, card)| {
+                let metrics = pm.metrics();
+                let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
+                let entry = json!({
+                    "id": pm.id.value,
+                    "file": pm.file,
+                    "url": card.url,
+                    "signed_off": card.signed_off,
+                    "digest": pm.digest,
+                    "metrics_minutes": {
+                        "time_to_detect": minutes(metrics.time_to_detect),
+                        "time_to_declare": minutes(metrics.time_to_declare),
+                        "time_to_mitigate": minutes(metrics.time_to_mitigate),
+                        "time_to_resolve": minutes(metrics.time_to_resolve),
+                    },
+                    "body": pm.body,
+                });
+                // The front-matter is already JSON text: spliced in rather than parsed again.
+                let mut bytes = serde_json::to_vec(&entry)?;
+                bytes.pop();
+                bytes.extend_from_slice(b",\"front_matter\":");
+                bytes.extend_from_slice(pm.front_matter_json().as_bytes());
+                bytes.push(b'}');
+                Ok::<_, serde_json::Error>(bytes)
+            })
+            .collect::<Result<_, _>>()?;
+        for (i, entry) in entries.iter().enumerate() {
+            if batch > 0 || i > 0 {
+                put(b",\n")?;
+            }
+            put(entry)?;
         }
-        parts.push(entry);
     }
-    parts.push(b"\n]}\n".to_vec());
-    Ok(parts)
+    put(b"\n]}\n")
 }
+
+/// How many postmortems the exports serialise at a time.
+const EXPORT_BATCH: usize = 512;
 
 /// Every string of a JSON value, each after a space.
 fn json_strings(value: &serde_json::Value, out: &mut String) {
@@ -928,56 +962,59 @@ fn json_strings(value: &serde_json::Value, out: &mut String) {
 /// The search index as a script (so it also loads from `file://`): per postmortem, its
 /// card fields and the distinct words of everything it says. Written directly rather than
 /// through JSON values: it is the largest file after the pages.
-fn search_index(postmortems: &[&Postmortem], cards: &[Card]) -> Result<Vec<Vec<u8>>> {
-    let entries: Vec<String> = postmortems
-        .par_iter()
-        .zip(cards)
-        .map(|(pm, card)| -> Result<String> {
-            let mut text = markdown::plain_text(&pm.body);
-            let front_matter: serde_json::Value =
-                serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
-            json_strings(&front_matter, &mut text);
-            // Words are split from the text as written, then lowercased (lowercasing
-            // first could split a word: `İ` lowercases to `i` and a combining dot).
-            let mut words: Vec<String> = text
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| w.chars().nth(1).is_some())
-                .map(|w| {
-                    if w.is_ascii() {
-                        w.to_ascii_lowercase()
-                    } else {
-                        w.to_lowercase()
-                    }
-                })
-                .collect();
-            words.sort_unstable();
-            words.dedup();
-            fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-                serde_json::to_string(value)
+fn search_index(postmortems: &[&Postmortem], cards: &[Card], put: Put) -> Result<()> {
+    put(b"window.DEBRIEF_SEARCH = [")?;
+    for (batch, (postmortems, cards)) in postmortems
+        .chunks(EXPORT_BATCH)
+        .zip(cards.chunks(EXPORT_BATCH))
+        .enumerate()
+    {
+        let entries: Vec<String> = postmortems
+            .par_iter()
+            .zip(cards)
+            .map(|(pm, card)| -> Result<String> {
+                let mut text = markdown::plain_text(&pm.body);
+                let front_matter: serde_json::Value =
+                    serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
+                json_strings(&front_matter, &mut text);
+                // Words are split from the text as written, then lowercased (lowercasing
+                // first could split a word: `İ` lowercases to `i` and a combining dot).
+                let mut words: Vec<String> = text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.chars().nth(1).is_some())
+                    .map(|w| {
+                        if w.is_ascii() {
+                            w.to_ascii_lowercase()
+                        } else {
+                            w.to_lowercase()
+                        }
+                    })
+                    .collect();
+                words.sort_unstable();
+                words.dedup();
+                fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+                    serde_json::to_string(value)
+                }
+                Ok(format!(
+                    "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
+                    json(&card.id)?,
+                    json(&card.title)?,
+                    json(&card.url)?,
+                    json(&card.date)?,
+                    json(&card.severity)?,
+                    json(&card.status)?,
+                    json(&words.join(" "))?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        for (i, entry) in entries.iter().enumerate() {
+            if batch > 0 || i > 0 {
+                put(b",")?;
             }
-            Ok(format!(
-                "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
-                json(&card.id)?,
-                json(&card.title)?,
-                json(&card.url)?,
-                json(&card.date)?,
-                json(&card.severity)?,
-                json(&card.status)?,
-                json(&words.join(" "))?,
-            ))
-        })
-        .collect::<Result<_>>()?;
-    let mut parts = Vec::with_capacity(entries.len() + 2);
-    parts.push(b"window.DEBRIEF_SEARCH = [".to_vec());
-    for (i, entry) in entries.into_iter().enumerate() {
-        let mut entry = entry.into_bytes();
-        if i > 0 {
-            entry.insert(0, b',');
+            put(entry.as_bytes())?;
         }
-        parts.push(entry);
     }
-    parts.push(b"];\n".to_vec());
-    Ok(parts)
+    put(b"];\n")
 }
 
 #[cfg(test)]
