@@ -383,7 +383,7 @@ const WRITER_THREADS: usize = 2;
 /// wait in between, so memory does not grow with the site.
 pub fn write_site(out: &Path, produce: impl FnOnce(&dyn Sink) -> Result<()>) -> Result<Written> {
     let writer = SiteWriter::begin(out)?;
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Page>(WRITER_THREADS * 8);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Page>(WRITER_THREADS * 2);
     let receiver = Mutex::new(receiver);
     let failed = std::sync::atomic::AtomicBool::new(false);
     let (produced, wrote) = std::thread::scope(|scope| {

@@ -287,16 +287,6 @@ pub fn render(input: &SiteInput, sink: &dyn Sink) -> Result<()> {
             emit(renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))?)
         })?;
 
-    let items: Vec<ItemView> = postmortems
-        .iter()
-        .flat_map(|pm| {
-            pm.items()
-                .iter()
-                .map(|i| ctx.item(pm, i))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-
     // Taxonomies: term → indexes into `cards`.
     // Keyed by slug: names that differ only in case or punctuation share one page, and
     // that page lists all of them.
@@ -328,10 +318,12 @@ pub fn render(input: &SiteInput, sink: &dyn Sink) -> Result<()> {
             people.entry(r.value.clone()).or_default().1.push(i);
         }
     }
-    for item in &items {
-        if let Some(owner) = &item.owner {
-            people.entry(owner.handle.clone()).or_default();
-        }
+    for owner in postmortems
+        .iter()
+        .flat_map(|pm| pm.items())
+        .filter_map(|i| i.owner.as_ref())
+    {
+        people.entry(owner.value.clone()).or_default();
     }
     // List rows are rendered once per card and depth, then reused by every list.
     let rows = |root: &str| -> Result<Vec<String>> {
@@ -383,11 +375,8 @@ pub fn render(input: &SiteInput, sink: &dyn Sink) -> Result<()> {
         "tags": terms("tags"),
         "people": person_terms,
     });
-    let open_items = items
-        .iter()
-        .filter(|i| i.status == ItemStatus::Open)
-        .count();
-    let overdue_items = items.iter().filter(|i| i.overdue_days.is_some()).count();
+    let open_items: usize = cards.iter().map(|c| c.open_items).sum();
+    let overdue_items: usize = cards.iter().map(|c| c.overdue_items).sum();
     let statuses: Vec<&str> = Status::names().collect();
     // The index's rows (at the top level) live only as long as it takes to join them.
     let mut lists = Lists::default();
@@ -460,6 +449,17 @@ pub fn render(input: &SiteInput, sink: &dyn Sink) -> Result<()> {
         "people",
         context(&[("heading", &"People"), ("terms", &person_terms)]),
     )?)?;
+
+    // Action items as pages show them, made only now: the pages above do not need them.
+    let items: Vec<ItemView> = postmortems
+        .iter()
+        .flat_map(|pm| {
+            pm.items()
+                .iter()
+                .map(|i| ctx.item(pm, i))
+                .collect::<Vec<_>>()
+        })
+        .collect();
 
     // People pages.
     people
