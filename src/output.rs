@@ -19,6 +19,25 @@ use crate::render::{Page, Put, Sink};
 /// Marks a folder as debrief output, so a later build may replace it.
 pub const MARKER: &str = ".debrief-site";
 
+/// Creates `path`, and the folders it needs, holding `bytes`; fails when anything is
+/// already there (the `std::io::Error` in the chain has kind `AlreadyExists`). For the files
+/// commands create for people to edit (`init`, `new`, `theme eject`, approval files): those
+/// are never written over.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Refuses output folders that would destroy the user's own files.
 pub fn check_target(out: &Path, root: &Path, content: &Path) -> Result<()> {
     let resolve = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());

@@ -2,8 +2,8 @@
 //! judged against trust roots read from a protected revision.
 //!
 //! The flow: [`Trust::load`] decides whose word counts (`[people]`, `[approvals]`, allowed
-//! signers — from `--trust-ref` when given), [`History::scan`] reads every approval trailer
-//! reachable from HEAD and resolves who made it, and [`evaluate`] turns that into findings
+//! signers — from `--trust-ref` when given), [`History::commits`] reads every commit that may
+//! hold a record reachable from HEAD, [`History::judge`] resolves who made each record, and [`evaluate`] turns that into findings
 //! for each published postmortem. `docs/signoff.md` explains the model and its threats.
 
 pub mod files;
@@ -268,14 +268,8 @@ impl History {
         }
     }
 
-    /// One walk over history from HEAD; signatures are verified only for commits that
-    /// carry approval trailers.
-    pub fn scan(repo: &Repo, trust: &Trust) -> Result<History> {
-        Self::judge(repo, Self::commits(repo)?, trust)
-    }
-
-    /// The commits that may hold records, reachable from HEAD (the part of [`History::scan`]
-    /// that reads git, and does not depend on trust roots).
+    /// The commits that may hold records, reachable from HEAD: the part of reading history
+    /// that asks git, and does not depend on trust roots (so it can run early).
     pub fn commits(repo: &Repo) -> Result<Vec<crate::git::Commit>> {
         // The cache never changes a result (tests compare both); DEBRIEF_NO_CACHE=1 skips it.
         if std::env::var_os("DEBRIEF_NO_CACHE").is_some_and(|v| !v.is_empty()) {
@@ -285,7 +279,8 @@ impl History {
         }
     }
 
-    /// [`History::scan`] of commits already read ([`History::commits`]).
+    /// The records of `commits` ([`History::commits`]), judged against `trust`; signatures
+    /// are verified only for commits that carry approval trailers.
     pub fn judge(repo: &Repo, commits: Vec<crate::git::Commit>, trust: &Trust) -> Result<History> {
         if !repo.has_head() {
             return Ok(History::unavailable(

@@ -308,17 +308,7 @@ fn write_approval_file(
     );
     let text = statement.text();
     let armor = files::sign(&key_path, &text)?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    std::io::Write::write_all(&mut file, format!("{text}{armor}").as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::output::write_new(&path, format!("{text}{armor}").as_bytes())?;
     Ok(rel)
 }
 

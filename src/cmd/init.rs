@@ -1,9 +1,8 @@
 //! `debrief init [DIR]`: a new postmortem repository that passes `check` as written.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use crate::config;
 
@@ -42,17 +41,7 @@ pub fn run(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for (rel, text) in files {
         let path = dir.join(&rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        std::io::Write::write_all(&mut file, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_new(&path, text.as_bytes())?;
         written.push(path);
     }
     Ok(written)

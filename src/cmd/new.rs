@@ -1,11 +1,10 @@
 //! `debrief new "Title"`: a scaffolded draft that passes `check` with warnings only.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use chrono::NaiveDate;
 
 use super::Workspace;
@@ -110,26 +109,18 @@ pub fn run(ws: &Workspace, opts: &NewOptions) -> Result<PathBuf> {
         );
     }
     let text = scaffold(ws, title, &severity, &owner, opts.id.as_deref(), date);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let mut file = match fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+    if let Err(e) = crate::output::write_new(&path, text.as_bytes()) {
+        let exists = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::AlreadyExists);
+        if exists {
             bail!(
                 "{} already exists; not overwriting it\nhelp: pick another title or pass --id",
                 ws.display(&rel)
-            )
+            );
         }
-        Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-    };
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        return Err(e);
+    }
     Ok(path)
 }
 

@@ -818,14 +818,6 @@ fn actions_page(renderer: &Renderer, items: &[ItemView]) -> Result<Page> {
     )
 }
 
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
-
 /// Atom feed of published postmortems, newest first. Entry ids are stable URNs; `updated`
 /// is the sign-off time when known, so the feed changes only when content does.
 fn feed(
@@ -865,12 +857,12 @@ fn feed(
             .map_or_else(|| "unknown".to_owned(), |o| o.name.clone());
         entries.push(format!(
             "  <entry>\n    <id>urn:debrief:postmortem:{id}</id>\n    <title>{title}</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"{href}\"/>\n    <updated>{updated}</updated>\n    <author><name>{author}</name></author>\n    <category term=\"{severity}\"/>\n    <summary>{summary}</summary>\n  </entry>\n",
-            id = xml(&card.id),
-            title = xml(&card.title),
-            href = xml(&format!("{base}{}", card.url)),
-            author = xml(&author),
-            severity = xml(&card.severity),
-            summary = xml(card.summary.as_deref().unwrap_or("")),
+            id = svg::escape(&card.id),
+            title = svg::escape(&card.title),
+            href = svg::escape(&format!("{base}{}", card.url)),
+            author = svg::escape(&author),
+            severity = svg::escape(&card.severity),
+            summary = svg::escape(card.summary.as_deref().unwrap_or("")),
         ));
     }
     if latest.is_empty() {
@@ -878,9 +870,9 @@ fn feed(
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n  <id>urn:debrief:site:{id}</id>\n  <title>{title}</title>\n  <link rel=\"self\" href=\"{base}feed.xml\"/>\n  <link rel=\"alternate\" href=\"{base}index.html\"/>\n  <updated>{latest}</updated>\n  <generator>debrief</generator>\n{entries}</feed>\n",
-        id = xml(&slug(&config.site.title)),
-        title = xml(&config.site.title),
-        base = xml(&base),
+        id = svg::escape(&slug(&config.site.title)),
+        title = svg::escape(&config.site.title),
+        base = svg::escape(&base),
         entries = entries.concat(),
     )
 }
@@ -898,53 +890,61 @@ fn data_json(
         serde_json::to_string(&today.to_string())?
     )
     .as_bytes())?;
-    // In batches: each is serialised in parallel, written, and dropped.
-    for (batch, (postmortems, cards)) in postmortems
-        .chunks(EXPORT_BATCH)
-        .zip(cards.chunks(EXPORT_BATCH))
-        .enumerate()
-    {
-        let entries: Vec<Vec<u8>> = postmortems
-            .par_iter()
-            .zip(cards)
-            .map(|(pm, card)| {
-                let metrics = pm.metrics();
-                let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
-                let entry = json!({
-                    "id": pm.id.value,
-                    "file": pm.file,
-                    "url": card.url,
-                    "signed_off": card.signed_off,
-                    "digest": pm.digest,
-                    "metrics_minutes": {
-                        "time_to_detect": minutes(metrics.time_to_detect),
-                        "time_to_declare": minutes(metrics.time_to_declare),
-                        "time_to_mitigate": minutes(metrics.time_to_mitigate),
-                        "time_to_resolve": minutes(metrics.time_to_resolve),
-                    },
-                    "body": pm.body,
-                });
-                // The front-matter is already JSON text: spliced in rather than parsed again.
-                let mut bytes = serde_json::to_vec(&entry)?;
-                bytes.pop();
-                bytes.extend_from_slice(b",\"front_matter\":");
-                bytes.extend_from_slice(pm.front_matter_json().as_bytes());
-                bytes.push(b'}');
-                Ok::<_, serde_json::Error>(bytes)
-            })
-            .collect::<Result<_, _>>()?;
-        for (i, entry) in entries.iter().enumerate() {
-            if batch > 0 || i > 0 {
-                put(b",\n")?;
-            }
-            put(entry)?;
-        }
-    }
+    put_batched(postmortems.len(), b",\n", put, |i| {
+        let (pm, card) = (postmortems[i], &cards[i]);
+        let metrics = pm.metrics();
+        let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
+        let entry = json!({
+            "id": pm.id.value,
+            "file": pm.file,
+            "url": card.url,
+            "signed_off": card.signed_off,
+            "digest": pm.digest,
+            "metrics_minutes": {
+                "time_to_detect": minutes(metrics.time_to_detect),
+                "time_to_declare": minutes(metrics.time_to_declare),
+                "time_to_mitigate": minutes(metrics.time_to_mitigate),
+                "time_to_resolve": minutes(metrics.time_to_resolve),
+            },
+            "body": pm.body,
+        });
+        // The front-matter is already JSON text: spliced in rather than parsed again.
+        let mut bytes = serde_json::to_vec(&entry)?;
+        bytes.pop();
+        bytes.extend_from_slice(b",\"front_matter\":");
+        bytes.extend_from_slice(pm.front_matter_json().as_bytes());
+        bytes.push(b'}');
+        Ok(bytes)
+    })?;
     put(b"\n]}\n")
 }
 
 /// How many postmortems the exports serialise at a time.
 const EXPORT_BATCH: usize = 512;
+
+/// Puts `count` entries, `separator` between them, made by `entry` in parallel batches of
+/// [`EXPORT_BATCH`]: each batch is written and dropped before the next is made.
+fn put_batched(
+    count: usize,
+    separator: &[u8],
+    put: Put,
+    entry: impl Fn(usize) -> Result<Vec<u8>> + Sync,
+) -> Result<()> {
+    for start in (0..count).step_by(EXPORT_BATCH) {
+        let end = (start + EXPORT_BATCH).min(count);
+        let entries: Vec<Vec<u8>> = (start..end)
+            .into_par_iter()
+            .map(&entry)
+            .collect::<Result<_>>()?;
+        for (i, bytes) in entries.iter().enumerate() {
+            if start + i > 0 {
+                put(separator)?;
+            }
+            put(bytes)?;
+        }
+    }
+    Ok(())
+}
 
 /// Every string of a JSON value, each after a space.
 fn json_strings(value: &serde_json::Value, out: &mut String) {
@@ -964,56 +964,42 @@ fn json_strings(value: &serde_json::Value, out: &mut String) {
 /// through JSON values: it is the largest file after the pages.
 fn search_index(postmortems: &[&Postmortem], cards: &[Card], put: Put) -> Result<()> {
     put(b"window.DEBRIEF_SEARCH = [")?;
-    for (batch, (postmortems, cards)) in postmortems
-        .chunks(EXPORT_BATCH)
-        .zip(cards.chunks(EXPORT_BATCH))
-        .enumerate()
-    {
-        let entries: Vec<String> = postmortems
-            .par_iter()
-            .zip(cards)
-            .map(|(pm, card)| -> Result<String> {
-                let mut text = markdown::plain_text(&pm.body);
-                let front_matter: serde_json::Value =
-                    serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
-                json_strings(&front_matter, &mut text);
-                // Words are split from the text as written, then lowercased (lowercasing
-                // first could split a word: `İ` lowercases to `i` and a combining dot).
-                let mut words: Vec<String> = text
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| w.chars().nth(1).is_some())
-                    .map(|w| {
-                        if w.is_ascii() {
-                            w.to_ascii_lowercase()
-                        } else {
-                            w.to_lowercase()
-                        }
-                    })
-                    .collect();
-                words.sort_unstable();
-                words.dedup();
-                fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-                    serde_json::to_string(value)
+    put_batched(postmortems.len(), b",", put, |i| {
+        let (pm, card) = (postmortems[i], &cards[i]);
+        let mut text = markdown::plain_text(&pm.body);
+        let front_matter: serde_json::Value =
+            serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
+        json_strings(&front_matter, &mut text);
+        // Words are split from the text as written, then lowercased (lowercasing
+        // first could split a word: `İ` lowercases to `i` and a combining dot).
+        let mut words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().nth(1).is_some())
+            .map(|w| {
+                if w.is_ascii() {
+                    w.to_ascii_lowercase()
+                } else {
+                    w.to_lowercase()
                 }
-                Ok(format!(
-                    "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
-                    json(&card.id)?,
-                    json(&card.title)?,
-                    json(&card.url)?,
-                    json(&card.date)?,
-                    json(&card.severity)?,
-                    json(&card.status)?,
-                    json(&words.join(" "))?,
-                ))
             })
-            .collect::<Result<_>>()?;
-        for (i, entry) in entries.iter().enumerate() {
-            if batch > 0 || i > 0 {
-                put(b",")?;
-            }
-            put(entry.as_bytes())?;
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+            serde_json::to_string(value)
         }
-    }
+        Ok(format!(
+            "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
+            json(&card.id)?,
+            json(&card.title)?,
+            json(&card.url)?,
+            json(&card.date)?,
+            json(&card.severity)?,
+            json(&card.status)?,
+            json(&words.join(" "))?,
+        )
+        .into_bytes())
+    })?;
     put(b"];\n")
 }
 

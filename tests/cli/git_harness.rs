@@ -14,6 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+use crate::harness::run;
+pub use crate::harness::Output;
 use tempfile::TempDir;
 
 /// Every check pins "today", so no test depends on the real date.
@@ -548,55 +551,6 @@ pub fn check_json_in(repo: &GitRepo, dir: &Path, extra: &[&str]) -> Report {
         "exit code does not match the error count\n{report}"
     );
     report
-}
-
-fn run(command: &mut Command) -> Output {
-    let out = command.output().expect("run a command");
-    Output {
-        code: out.status.code().expect("exited normally, not by a signal"),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-/// What a run printed and how it exited.
-pub struct Output {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl fmt::Display for Output {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "exit code {}\n--- stdout ---\n{}--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-impl Output {
-    pub fn assert_code(&self, code: i32) -> &Output {
-        assert_eq!(self.code, code, "unexpected exit code\n{self}");
-        self
-    }
-
-    pub fn assert_stderr_has(&self, needle: &str) -> &Output {
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks `{needle}`\n{self}"
-        );
-        self
-    }
-
-    pub fn assert_stdout_has(&self, needle: &str) -> &Output {
-        assert!(
-            self.stdout.contains(needle),
-            "stdout lacks `{needle}`\n{self}"
-        );
-        self
-    }
 }
 
 /// One finding of the JSON report.

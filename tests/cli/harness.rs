@@ -139,12 +139,14 @@ pub fn run_in(dir: &Path, args: &[&str], env: &[(&str, Option<&str>)]) -> Output
             None => command.env_remove(key),
         };
     }
-    let out = command.output().expect("run debrief");
+    run(&mut command)
+}
+
+/// Runs a prepared command (debrief, git, ssh-keygen) and keeps what it printed.
+pub fn run(command: &mut Command) -> Output {
+    let out = command.output().expect("run a command");
     Output {
-        code: out
-            .status
-            .code()
-            .expect("debrief exited normally, not by a signal"),
+        code: out.status.code().expect("exited normally, not by a signal"),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     }
@@ -192,6 +194,22 @@ impl Output {
 
     pub fn assert_code(&self, code: i32) -> &Output {
         assert_eq!(self.code, code, "unexpected exit code\n{self}");
+        self
+    }
+
+    pub fn assert_stderr_has(&self, needle: &str) -> &Output {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks `{needle}`\n{self}"
+        );
+        self
+    }
+
+    pub fn assert_stdout_has(&self, needle: &str) -> &Output {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks `{needle}`\n{self}"
+        );
         self
     }
 
