@@ -42,9 +42,9 @@ pub fn recorded_closures(
     repo: &Repo,
     prefix: &str,
     content_dir: &str,
-    postmortems: &[Postmortem],
+    postmortems: &[&Postmortem],
     history: &History,
-    prefetched: Option<Result<Vec<crate::git::Change>>>,
+    log: &mut ContentLog,
 ) -> Result<Closures> {
     let mut found = Closures::new();
     // path → (blob of the work-tree file, the (postmortem, item) pairs to find)
@@ -75,11 +75,8 @@ pub fn recorded_closures(
     if wanted.is_empty() {
         return Ok(found);
     }
-    // Read (or taken from `prefetched`) only now that some closure needs file history.
-    let changes = match prefetched {
-        Some(changes) => changes?,
-        None => content_changes(repo, &format!("{prefix}{content_dir}"))?,
-    };
+    // Read (unless it was read earlier) only now that some closure needs file history.
+    let changes = log.get(repo, &format!("{prefix}{content_dir}"))?;
     // path → the changes that touched it (oldest first), with where renamed files came
     // from, so following one file's history does not scan every change (linear, not
     // quadratic).
@@ -146,6 +143,29 @@ pub fn recorded_closures(
         );
     }
     Ok(found)
+}
+
+/// The history of the content folder, read once when a closure first needs it (or early,
+/// on a thread of its own, while files load) and kept while HEAD stays where it is.
+#[derive(Default)]
+pub struct ContentLog(Option<Result<Vec<crate::git::Change>>>);
+
+impl ContentLog {
+    pub fn prefetched(changes: Result<Vec<crate::git::Change>>) -> ContentLog {
+        ContentLog(Some(changes))
+    }
+
+    fn get(&mut self, repo: &Repo, dir: &str) -> Result<&[crate::git::Change]> {
+        // A failed early read is tried again here, where its error can be reported.
+        if !matches!(self.0, Some(Ok(_))) {
+            self.0 = Some(content_changes(repo, dir));
+        }
+        match &self.0 {
+            Some(Ok(changes)) => Ok(changes),
+            Some(Err(e)) => Err(anyhow::anyhow!("{e:#}")),
+            None => Ok(&[]),
+        }
+    }
 }
 
 /// The commits that changed the content folder `dir` (root-relative), oldest first.

@@ -87,6 +87,35 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
 }
 
+/// What changed between two sorted lists of findings: the findings of `after` that
+/// `before` did not have, and how many of `before` are gone. Linear (a merge).
+pub fn changes<'a>(before: &[Diagnostic], after: &'a [Diagnostic]) -> (Vec<&'a Diagnostic>, usize) {
+    let (mut i, mut j) = (0, 0);
+    let (mut new, mut gone) = (Vec::new(), 0);
+    while i < before.len() || j < after.len() {
+        let order = match (before.get(i), after.get(j)) {
+            (Some(b), Some(a)) => b.sort_key().cmp(&a.sort_key()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, _) => std::cmp::Ordering::Greater,
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                gone += 1;
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                new.push(&after[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (new, gone)
+}
+
 /// Counts by level, for summaries and exit codes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {

@@ -41,6 +41,16 @@ impl<'a> FileRules<'a> {
 /// The rules across files (duplicate ids, `related`), over one index, so the run stays
 /// linear.
 pub fn validate_across(config: &Config, postmortems: &[Postmortem]) -> Vec<Diagnostic> {
+    let all: Vec<&Postmortem> = postmortems.iter().collect();
+    validate_across_for(config, postmortems, &all)
+}
+
+/// The rules across files for `these`, judged against all of `postmortems`.
+pub fn validate_across_for(
+    config: &Config,
+    postmortems: &[Postmortem],
+    these: &[&Postmortem],
+) -> Vec<Diagnostic> {
     let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for pm in postmortems {
         by_id
@@ -48,7 +58,7 @@ pub fn validate_across(config: &Config, postmortems: &[Postmortem]) -> Vec<Diagn
             .or_default()
             .push(&pm.file);
     }
-    postmortems
+    these
         .par_iter()
         .flat_map_iter(|pm| {
             let mut check = Check::new(config, pm);
@@ -70,12 +80,13 @@ pub struct ApprovalContext<'a> {
 /// look-ups for stale sign-offs go through one git handle.
 pub fn validate_approvals(
     config: &Config,
-    postmortems: &[Postmortem],
+    postmortems: &[&Postmortem],
     ctx: &ApprovalContext,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for pm in postmortems
         .iter()
+        .copied()
         .filter(|p| p.status() >= Status::Published)
     {
         let digest = &pm.digest;
@@ -94,7 +105,7 @@ pub fn validate_approvals(
 /// is a back-dated closure.
 pub fn validate_closures(
     config: &Config,
-    postmortems: &[Postmortem],
+    postmortems: &[&Postmortem],
     closures: &crate::actions::Closures,
 ) -> Vec<Diagnostic> {
     let tolerance = config.workflow.closure_tolerance;

@@ -73,8 +73,8 @@ pub fn run(ws: &Workspace, opts: &BuildOptions) -> Result<Outcome> {
         closures: &checked.closures,
         today,
         base_url,
-        only: None,
         inject: None,
+        memo: None,
     };
     // Pages are written as they are rendered: the site is never whole in memory.
     let written = ws.timings.time("render+write", || {

@@ -1,5 +1,6 @@
 //! `debrief check`: validate every postmortem, including its approvals, and report.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
@@ -111,24 +112,12 @@ impl Prefetched {
     }
 }
 
-/// [`checked`] for postmortems that were already loaded and checked file by file
-/// (`load::load_checked`, or `load::load_one` with the file rules; `serve` keeps them
-/// between edits).
-pub fn checked_from(
-    ws: &Workspace,
-    loaded: load::Loaded,
-    trust_ref: Option<&str>,
-    scan_history: bool,
-) -> Result<Checked> {
-    checked_with(ws, loaded, trust_ref, scan_history, Prefetched::default())
-}
-
 fn checked_with(
     ws: &Workspace,
     mut loaded: load::Loaded,
     trust_ref: Option<&str>,
     scan_history: bool,
-    mut prefetched: Prefetched,
+    prefetched: Prefetched,
 ) -> Result<Checked> {
     let config = &ws.config;
     let mut found = std::mem::take(&mut loaded.diagnostics);
@@ -136,126 +125,183 @@ fn checked_with(
     found.extend(ws.timings.time("validate", || {
         validate::validate_across(config, &loaded.postmortems)
     }));
-    let repo = Repo::discover(&config.root)?;
-    let needs_history = scan_history
-        || loaded
-            .postmortems
-            .iter()
-            .any(|p| p.status() >= Status::Published);
-    // Trust roots matter only when approvals are judged; an unfetched trust ref must not
-    // block checking drafts.
-    let trust = if needs_history {
-        Trust::load(config, repo.as_ref(), trust_ref)?
-    } else {
-        Trust::working_tree(config)
-    };
-    let mut history = match &repo {
-        None => History::unavailable("not a git repository"),
-        Some(_) if !needs_history => History::unavailable("no published postmortems"),
-        Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
-        Some(repo) => ws.timings.time("history", || {
-            let commits = match prefetched.commits.take() {
-                Some(commits) => commits?,
-                None => History::commits(repo)?,
-            };
-            History::judge(repo, commits, &trust)
-        })?,
-    };
-    history.known_ids = loaded
-        .postmortems
-        .iter()
-        .map(|p| p.id.value.clone())
-        .collect();
-    if needs_history {
-        history.add(crate::approvals::files::scan(&config.root, &trust)?);
-    }
-    // Approval findings take their levels from the trusted [rules].
-    let trusted = Config {
-        rules: trust.rules.clone(),
-        ..config.clone()
-    };
-    if needs_history && repo.is_some() {
-        let mut roots = trust.problems.clone();
-        if trust.source == TrustSource::WorkingTree {
-            roots.push(
-                Diagnostic::new("trust-working-tree", Level::Warning, config::FILE_NAME, None, "[people], [approvals] and allowed signers were read from the working tree, which a pull request can change")
-                    .help("in CI pass `--trust-ref origin/<base branch>`, or set `[approvals] trust_ref`"),
-            );
-        }
-        trusted.apply_overrides(&mut roots);
-        found.extend(roots);
-    }
-    let prefix = repo
-        .as_ref()
-        .map(|r| repo_prefix(r, &config.root))
+    let all: Vec<&Postmortem> = loaded.postmortems.iter().collect();
+    let git = GitSide::read(
+        ws,
+        &loaded.postmortems,
+        trust_ref,
+        scan_history,
+        prefetched.commits,
+    )?;
+    found.extend(git.roots.iter().cloned());
+    found.extend(ws.timings.time("approvals", || git.approval_findings(&all)));
+    let mut log = prefetched
+        .changes
+        .map(crate::actions::ContentLog::prefetched)
         .unwrap_or_default();
-    let old_version = |pm: &Postmortem, commit: &str| -> Option<(Node, String)> {
-        let repo = repo.as_ref()?;
-        let parse = |rel: String, bytes: Vec<u8>| {
-            let path = ContentPath {
-                abs: config.root.join(&rel),
-                rel,
-            };
-            content::parse_bytes(path, bytes).ok()
-        };
-        let same_path = repo
-            .read_at(commit, &format!("{prefix}{}", pm.file))
-            .ok()
-            .flatten()
-            .and_then(|bytes| parse(pm.file.clone(), bytes))
-            .filter(|f| f.id() == pm.id.value);
-        let found = same_path.or_else(|| {
-            let dir = format!("{prefix}{}", config.site.content);
-            repo.markdown_at(commit, &dir)
-                .ok()?
-                .into_iter()
-                .filter_map(|(path, bytes)| {
-                    parse(
-                        path.strip_prefix(&prefix).unwrap_or(&path).to_owned(),
-                        bytes,
-                    )
-                })
-                .find(|f| f.id() == pm.id.value)
-        })?;
-        Some((found.front_matter, found.body))
-    };
-    let ctx = ApprovalContext {
-        history: &history,
-        trust: &trust,
-        old_version: &old_version,
-    };
-    found.extend(ws.timings.time("approvals", || {
-        validate::validate_approvals(&trusted, &loaded.postmortems, &ctx)
-    }));
-    let closures = match &repo {
-        Some(repo) if history.available.is_ok() => {
-            let closures = ws.timings.time("closures", || {
-                crate::actions::recorded_closures(
-                    repo,
-                    &prefix,
-                    &config.site.content,
-                    &loaded.postmortems,
-                    &history,
-                    prefetched.changes.take(),
-                )
-            })?;
-            found.extend(validate::validate_closures(
-                config,
-                &loaded.postmortems,
-                &closures,
-            ));
-            closures
-        }
-        _ => crate::actions::Closures::new(),
-    };
+    let (closures, closure_findings) = ws
+        .timings
+        .time("closures", || git.closures(config, &all, &mut log))?;
+    found.extend(closure_findings);
     diagnostic::sort(&mut found);
     Ok(Checked {
         loaded,
         diagnostics: found,
-        history,
-        trust,
+        history: git.history,
+        trust: git.trust,
         closures,
     })
+}
+
+/// The part of checking that asks git: the trust roots, the approval history and the
+/// findings about the roots. It depends on commits, not on the files being edited, so
+/// `serve` keeps it between edits while HEAD and the trust ref stay where they are.
+pub struct GitSide {
+    repo: Option<Repo>,
+    prefix: String,
+    pub history: History,
+    pub trust: Trust,
+    /// The configuration with the trusted `[rules]`: approval findings take their levels
+    /// from there, not from a working tree that a pull request can change.
+    trusted: Config,
+    /// Findings about the trust roots themselves.
+    pub roots: Vec<Diagnostic>,
+}
+
+impl GitSide {
+    /// `scan_history` reads approvals even when nothing is published yet. `commits` are
+    /// the history's candidate commits when they were read early.
+    pub fn read(
+        ws: &Workspace,
+        postmortems: &[Postmortem],
+        trust_ref: Option<&str>,
+        scan_history: bool,
+        commits: Option<Result<Vec<crate::git::Commit>>>,
+    ) -> Result<GitSide> {
+        let config = &ws.config;
+        let repo = Repo::discover(&config.root)?;
+        let needs_history =
+            scan_history || postmortems.iter().any(|p| p.status() >= Status::Published);
+        // Trust roots matter only when approvals are judged; an unfetched trust ref must
+        // not block checking drafts.
+        let trust = if needs_history {
+            Trust::load(config, repo.as_ref(), trust_ref)?
+        } else {
+            Trust::working_tree(config)
+        };
+        let mut history = match &repo {
+            None => History::unavailable("not a git repository"),
+            Some(_) if !needs_history => History::unavailable("no published postmortems"),
+            Some(repo) if repo.is_shallow() => return Err(HistoryShallow.into()),
+            Some(repo) => ws.timings.time("history", || {
+                let commits = match commits {
+                    Some(commits) => commits?,
+                    None => History::commits(repo)?,
+                };
+                History::judge(repo, commits, &trust)
+            })?,
+        };
+        history.known_ids = postmortems.iter().map(|p| p.id.value.clone()).collect();
+        if needs_history {
+            history.add(crate::approvals::files::scan(&config.root, &trust)?);
+        }
+        let trusted = Config {
+            rules: trust.rules.clone(),
+            ..config.clone()
+        };
+        let mut roots = Vec::new();
+        if needs_history && repo.is_some() {
+            roots = trust.problems.clone();
+            if trust.source == TrustSource::WorkingTree {
+                roots.push(
+                    Diagnostic::new("trust-working-tree", Level::Warning, config::FILE_NAME, None, "[people], [approvals] and allowed signers were read from the working tree, which a pull request can change")
+                        .help("in CI pass `--trust-ref origin/<base branch>`, or set `[approvals] trust_ref`"),
+                );
+            }
+            trusted.apply_overrides(&mut roots);
+        }
+        let prefix = repo
+            .as_ref()
+            .map(|r| repo_prefix(r, &config.root))
+            .unwrap_or_default();
+        Ok(GitSide {
+            repo,
+            prefix,
+            history,
+            trust,
+            trusted,
+            roots,
+        })
+    }
+
+    /// Workflow steps 6 and 7 (review and sign-off) for `postmortems`.
+    pub fn approval_findings(&self, postmortems: &[&Postmortem]) -> Vec<Diagnostic> {
+        let config = &self.trusted;
+        let prefix = &self.prefix;
+        let old_version = |pm: &Postmortem, commit: &str| -> Option<(Node, String)> {
+            let repo = self.repo.as_ref()?;
+            let parse = |rel: String, bytes: Vec<u8>| {
+                let path = ContentPath {
+                    abs: config.root.join(&rel),
+                    rel,
+                };
+                content::parse_bytes(path, bytes).ok()
+            };
+            let same_path = repo
+                .read_at(commit, &format!("{prefix}{}", pm.file))
+                .ok()
+                .flatten()
+                .and_then(|bytes| parse(pm.file.clone(), bytes))
+                .filter(|f| f.id() == pm.id.value);
+            let found = same_path.or_else(|| {
+                let dir = format!("{prefix}{}", config.site.content);
+                repo.markdown_at(commit, &dir)
+                    .ok()?
+                    .into_iter()
+                    .filter_map(|(path, bytes)| {
+                        parse(
+                            path.strip_prefix(prefix.as_str())
+                                .unwrap_or(&path)
+                                .to_owned(),
+                            bytes,
+                        )
+                    })
+                    .find(|f| f.id() == pm.id.value)
+            })?;
+            Some((found.front_matter, found.body))
+        };
+        let ctx = ApprovalContext {
+            history: &self.history,
+            trust: &self.trust,
+            old_version: &old_version,
+        };
+        validate::validate_approvals(config, postmortems, &ctx)
+    }
+
+    /// When git recorded each closed action item of `postmortems`, and the findings about
+    /// back-dated closures (workflow step 8).
+    pub fn closures(
+        &self,
+        config: &Config,
+        postmortems: &[&Postmortem],
+        log: &mut crate::actions::ContentLog,
+    ) -> Result<(crate::actions::Closures, Vec<Diagnostic>)> {
+        match &self.repo {
+            Some(repo) if self.history.available.is_ok() => {
+                let closures = crate::actions::recorded_closures(
+                    repo,
+                    &self.prefix,
+                    &config.site.content,
+                    postmortems,
+                    &self.history,
+                    log,
+                )?;
+                let found = validate::validate_closures(config, postmortems, &closures);
+                Ok((closures, found))
+            }
+            _ => Ok((crate::actions::Closures::new(), Vec::new())),
+        }
+    }
 }
 
 pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
@@ -340,4 +386,159 @@ pub fn run(ws: &Workspace, opts: &CheckOptions) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Checking again after some files changed, for `serve`: the git side is kept while HEAD
+/// and the trust ref stay where they are, and the findings across files, of approvals and
+/// of closures for files that did not change are kept with it. When the set of ids
+/// changes, every file is judged again: one file's id can change another's findings.
+#[derive(Default)]
+pub struct Rechecker {
+    git: Option<(String, GitSide)>,
+    log: crate::actions::ContentLog,
+    /// Per file: its findings across files, of approvals and of closures, and the
+    /// closures it contributed.
+    per_file: HashMap<String, FileFindings>,
+    closures: crate::actions::Closures,
+    /// The ids the history's look-ups were made against (`History::known_ids`).
+    ids: Vec<String>,
+}
+
+#[derive(Default)]
+struct FileFindings {
+    found: Vec<Diagnostic>,
+    closures: Vec<(String, String)>,
+}
+
+/// What [`Rechecker::update`] found, borrowing what it keeps.
+pub struct Rechecked<'a> {
+    /// Findings across files and from git (the files' own findings are the caller's).
+    pub diagnostics: Vec<Diagnostic>,
+    pub history: &'a History,
+    pub trust: &'a Trust,
+    pub closures: &'a crate::actions::Closures,
+    /// Whether everything was judged again (history moved), so every page may differ.
+    pub everything: bool,
+}
+
+impl Rechecker {
+    /// Checks `postmortems` again; only the files in `changed` (root-relative: those that
+    /// changed, appeared or went) are judged again unless git moved, the set of ids
+    /// changed, or `changed` is `None`.
+    pub fn update(
+        &mut self,
+        ws: &Workspace,
+        postmortems: &[Postmortem],
+        changed: Option<&HashSet<String>>,
+        trust_ref: Option<&str>,
+    ) -> Result<Rechecked<'_>> {
+        let config = &ws.config;
+        let mut ids: Vec<&str> = postmortems.iter().map(|p| p.id.value.as_str()).collect();
+        ids.sort_unstable();
+        let ids_moved = ids != self.ids;
+        let stamp = git_stamp(ws, trust_ref);
+        let kept = self.git.take().filter(|(s, _)| *s == stamp);
+        let git_moved = kept.is_none();
+        let (_, git) = match kept {
+            Some(kept) => self.git.insert(kept),
+            None => {
+                self.log = crate::actions::ContentLog::default();
+                let git = GitSide::read(ws, postmortems, trust_ref, true, None)?;
+                self.git.insert((stamp, git))
+            }
+        };
+        let everything = git_moved || changed.is_none() || ids_moved;
+        if ids_moved {
+            git.history.known_ids = ids.iter().map(|&id| id.to_owned()).collect();
+            self.ids = ids.into_iter().map(str::to_owned).collect();
+        }
+        let git = &*git;
+        // The files judged again: all of them, or those that changed (which include the
+        // files that went).
+        let again: Vec<&Postmortem> = match changed.filter(|_| !everything) {
+            None => {
+                self.per_file.clear();
+                self.closures.clear();
+                postmortems.iter().collect()
+            }
+            Some(changed) => {
+                for file in changed {
+                    for key in self
+                        .per_file
+                        .remove(file)
+                        .into_iter()
+                        .flat_map(|f| f.closures)
+                    {
+                        self.closures.remove(&key);
+                    }
+                }
+                postmortems
+                    .iter()
+                    .filter(|p| changed.contains(&p.file))
+                    .collect()
+            }
+        };
+        let (closures, closure_findings) = git.closures(config, &again, &mut self.log)?;
+        let mut by_file: HashMap<String, FileFindings> = again
+            .iter()
+            .map(|p| (p.file.clone(), FileFindings::default()))
+            .collect();
+        // While the ids stay the same, another file's edit cannot change these findings.
+        for d in validate::validate_across_for(config, postmortems, &again)
+            .into_iter()
+            .chain(git.approval_findings(&again))
+            .chain(closure_findings)
+        {
+            if let Some(entry) = by_file.get_mut(&d.file) {
+                entry.found.push(d);
+            }
+        }
+        let file_of: HashMap<&str, &str> = again
+            .iter()
+            .map(|p| (p.id.value.as_str(), p.file.as_str()))
+            .collect();
+        for (key, recorded) in closures {
+            if let Some(entry) = file_of
+                .get(key.0.as_str())
+                .and_then(|f| by_file.get_mut(*f))
+            {
+                entry.closures.push(key.clone());
+            }
+            self.closures.insert(key, recorded);
+        }
+        self.per_file.extend(by_file);
+        let mut diagnostics = git.roots.clone();
+        for findings in self.per_file.values() {
+            diagnostics.extend(findings.found.iter().cloned());
+        }
+        Ok(Rechecked {
+            diagnostics,
+            history: &git.history,
+            trust: &git.trust,
+            closures: &self.closures,
+            everything,
+        })
+    }
+}
+
+impl Rechecker {
+    /// What the last [`Rechecker::update`] judged against.
+    pub fn current(&self) -> Option<(&History, &Trust, &crate::actions::Closures)> {
+        let (_, git) = self.git.as_ref()?;
+        Some((&git.history, &git.trust, &self.closures))
+    }
+}
+
+/// Where HEAD and the trust ref point: the git side stays valid while this is unchanged.
+fn git_stamp(ws: &Workspace, trust_ref: Option<&str>) -> String {
+    let Ok(Some(repo)) = Repo::discover(&ws.config.root) else {
+        return String::new();
+    };
+    let resolve = |rev: &str| repo.resolve(rev).unwrap_or_default();
+    let trust = trust_ref
+        .map(str::to_owned)
+        .or_else(|| ws.config.approvals.trust_ref.clone())
+        .map(|r| resolve(&r))
+        .unwrap_or_default();
+    format!("{} {trust}", resolve("HEAD"))
 }

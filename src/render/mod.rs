@@ -10,7 +10,8 @@ pub mod theme;
 pub mod trends;
 pub mod view;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::{anyhow, Result};
 use chrono::NaiveDate;
@@ -65,11 +66,54 @@ pub struct SiteInput<'a> {
     pub closures: &'a crate::actions::Closures,
     pub today: NaiveDate,
     pub base_url: String,
-    /// Render only these postmortems' own pages (plus those that list them as related);
-    /// every page that aggregates postmortems is always rendered. `None`: everything.
-    pub only: Option<&'a std::collections::HashSet<String>>,
     /// Extra markup before `</body>` of every HTML page (the live-reload script of `serve`).
     pub inject: Option<&'a str>,
+    /// Pieces made for one postmortem alone, kept between renderings (`serve`).
+    pub memo: Option<&'a Memo>,
+}
+
+/// The pieces of pages that depend on one postmortem alone: its entries in the two big
+/// exports and its row in lists. `serve` keeps them between edits and forgets those of
+/// the files an edit touched, so the lists after an edit are joined, not rendered again.
+#[derive(Default)]
+pub struct Memo(std::sync::Mutex<Pieces>);
+
+/// (piece, file) → its bytes.
+type Pieces = HashMap<(Piece, String), Arc<Vec<u8>>>;
+
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+enum Piece {
+    DataEntry,
+    SearchEntry,
+    Row,
+    DeepRow,
+}
+
+const PIECES: [Piece; 4] = [
+    Piece::DataEntry,
+    Piece::SearchEntry,
+    Piece::Row,
+    Piece::DeepRow,
+];
+
+impl Memo {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pieces> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Drops the pieces of `file` (root-relative).
+    pub fn forget(&self, file: &str) {
+        let mut pieces = self.lock();
+        for piece in PIECES {
+            pieces.remove(&(piece, file.to_owned()));
+        }
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
 }
 
 #[derive(Serialize)]
@@ -90,7 +134,7 @@ struct Term {
 type TermGroup = (BTreeSet<String>, Vec<usize>);
 
 struct Renderer<'a> {
-    theme: Theme,
+    theme: &'a Theme,
     site: SiteMeta<'a>,
     today: String,
 }
@@ -168,7 +212,19 @@ pub trait Sink: Sync {
 
 /// Collects the site in memory.
 #[derive(Default)]
-struct Collect(std::sync::Mutex<Vec<Page>>);
+pub struct Collect(std::sync::Mutex<Vec<Page>>);
+
+impl Collect {
+    /// The pages, sorted by path.
+    pub fn into_pages(self) -> Vec<Page> {
+        let mut pages = self
+            .0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        pages.sort_by(|a, b| a.path.cmp(&b.path));
+        pages
+    }
+}
 
 impl Sink for Collect {
     fn page(&self, page: Page) -> Result<()> {
@@ -193,365 +249,574 @@ impl Sink for Collect {
 pub fn render_to_vec(input: &SiteInput) -> Result<Vec<Page>> {
     let pages = Collect::default();
     render(input, &pages)?;
-    let mut pages = pages
-        .0
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    pages.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(pages)
+    Ok(pages.into_pages())
 }
 
 /// Renders every page of the site and hands each to `sink` as soon as it is ready, so
 /// memory does not grow with the size of the site.
 pub fn render(input: &SiteInput, sink: &dyn Sink) -> Result<()> {
-    let emit = |mut page: Page| -> Result<()> {
-        if let Some(markup) = input.inject {
+    let theme = Theme::load(&input.config.root, input.config.site.theme.as_deref())?;
+    let site = Prepared::new(input, &theme);
+    let cards = site.cards(&input.postmortems);
+    let ordered = Ordered::new(input.postmortems.clone(), cards.iter().collect());
+    // The two big exports first, while little else is in memory: the memory they free
+    // is then reused by the pages, rather than added on top (peak memory).
+    site.exports(&ordered, sink)?;
+    let index = view::RelatedIndex::new(&ordered.postmortems);
+    site.postmortem_pages(&ordered, &index, Which::All, sink)?;
+    drop(index);
+    site.aggregates(&ordered, None, sink)?;
+    Ok(())
+}
+
+/// The published postmortems newest first (ties by id, so the order never depends on the
+/// file system), each beside its card.
+pub struct Ordered<'p> {
+    pub postmortems: Vec<&'p Postmortem>,
+    pub cards: Vec<&'p Card>,
+}
+
+impl<'p> Ordered<'p> {
+    /// `cards[i]` is the card of `postmortems[i]`.
+    pub fn new(postmortems: Vec<&'p Postmortem>, cards: Vec<&'p Card>) -> Ordered<'p> {
+        let mut order: Vec<usize> = (0..postmortems.len()).collect();
+        order.sort_by(|&a, &b| {
+            cards[b]
+                .sort_key
+                .cmp(&cards[a].sort_key)
+                .then_with(|| postmortems[a].id.value.cmp(&postmortems[b].id.value))
+        });
+        Ordered {
+            postmortems: order.iter().map(|&i| postmortems[i]).collect(),
+            cards: order.iter().map(|&i| cards[i]).collect(),
+        }
+    }
+}
+
+/// Which postmortem pages to render.
+#[derive(Clone, Copy)]
+pub enum Which<'a> {
+    All,
+    /// The pages of these postmortem ids.
+    These(&'a HashSet<String>),
+    /// The pages that list one of these postmortem ids among their related incidents.
+    PointingAt(&'a HashSet<String>),
+    /// The pages that may list one of these ids (explicitly, or as a neighbour in time
+    /// under a shared key), whatever they list now: after the ids' keys, time or
+    /// publication changed, which moves what their neighbours suggest.
+    Near(&'a HashSet<String>),
+}
+
+/// What every page of one rendering shares: the theme, the view context and the input.
+/// `render` renders all of it; `serve` renders the parts an edit touched.
+pub struct Prepared<'a> {
+    input: &'a SiteInput<'a>,
+    renderer: Renderer<'a>,
+    ctx: view::Context<'a>,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(input: &'a SiteInput<'a>, theme: &'a Theme) -> Prepared<'a> {
+        let config = input.config;
+        Prepared {
+            input,
+            renderer: Renderer {
+                theme,
+                site: SiteMeta {
+                    title: &config.site.title,
+                    base_url: &input.base_url,
+                },
+                today: input.today.to_string(),
+            },
+            ctx: view::Context {
+                config,
+                tz: config.site.timezone,
+                today: input.today,
+                history: input.history,
+                trust: input.trust,
+                closures: input.closures,
+            },
+        }
+    }
+
+    /// The card (list entry) of each postmortem, in the order given. Standings (the review
+    /// and sign-off records) are recomputed for each page rather than kept for every
+    /// postmortem: cheap to compute, a sizeable share of peak memory to keep.
+    pub fn cards(&self, postmortems: &[&Postmortem]) -> Vec<Card> {
+        postmortems
+            .par_iter()
+            .map(|pm| self.ctx.card(pm, &self.ctx.standing(pm)))
+            .collect()
+    }
+
+    /// `piece` of `pm`: from the memo when it has it, else made (and kept there).
+    fn piece(
+        &self,
+        piece: Piece,
+        pm: &Postmortem,
+        make: impl FnOnce() -> Result<Vec<u8>>,
+    ) -> Result<Arc<Vec<u8>>> {
+        let Some(memo) = self.input.memo else {
+            return Ok(Arc::new(make()?));
+        };
+        let key = (piece, pm.file.clone());
+        if let Some(found) = memo.lock().get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let made = Arc::new(make()?);
+        memo.lock().insert(key, Arc::clone(&made));
+        Ok(made)
+    }
+
+    fn emit(&self, sink: &dyn Sink, mut page: Page) -> Result<()> {
+        if let Some(markup) = self.input.inject {
             if page.path.ends_with(".html") {
                 inject(&mut page, markup);
             }
         }
         sink.page(page)
-    };
-    let config = input.config;
-    let theme = Theme::load(&config.root, config.site.theme.as_deref())?;
-    let renderer = Renderer {
-        theme,
-        site: SiteMeta {
-            title: &config.site.title,
-            base_url: &input.base_url,
-        },
-        today: input.today.to_string(),
-    };
-    let ctx = view::Context {
-        config,
-        tz: config.site.timezone,
-        today: input.today,
-        history: input.history,
-        trust: input.trust,
-        closures: input.closures,
-    };
+    }
 
-    // Newest first; ties by id, so the order never depends on the file system.
-    // Standings (the review and sign-off records) are recomputed for each page rather than
-    // kept for every postmortem: cheap to compute, a sizeable share of peak memory to keep.
-    let unsorted: Vec<Card> = input
-        .postmortems
-        .par_iter()
-        .map(|pm| ctx.card(pm, &ctx.standing(pm)))
-        .collect();
-    let mut order: Vec<usize> = (0..unsorted.len()).collect();
-    order.sort_by(|&a, &b| {
-        unsorted[b]
-            .sort_key
-            .cmp(&unsorted[a].sort_key)
-            .then_with(|| {
-                input.postmortems[a]
-                    .id
-                    .value
-                    .cmp(&input.postmortems[b].id.value)
-            })
-    });
-    let postmortems: Vec<&Postmortem> = order.iter().map(|&i| input.postmortems[i]).collect();
-    let mut unsorted: Vec<Option<Card>> = unsorted.into_iter().map(Some).collect();
-    let cards: Vec<Card> = order.iter().filter_map(|&i| unsorted[i].take()).collect();
-    // The two big exports first, while little else is in memory: the memory they free
-    // is then reused by the pages, rather than added on top (peak memory).
-    sink.stream("postmortems.json", &mut |put| {
-        data_json(&postmortems, &cards, input.today, put)
-    })?;
-    sink.stream("static/search-index.js", &mut |put| {
-        search_index(&postmortems, &cards, put)
-    })?;
-    let related = view::related(&postmortems, &cards);
-
-    // Postmortem pages: all of them, or the changed ones and those that point at them.
-    let wanted = |pm: &Postmortem, related: &[view::RelatedView]| match input.only {
-        None => true,
-        Some(only) => {
-            only.contains(&pm.id.value)
-                || related.iter().any(|r| {
-                    r.url
-                        .as_deref()
-                        .is_some_and(|u| only.iter().any(|id| u == view::postmortem_url(id)))
-                })
-        }
-    };
-    postmortems
-        .par_iter()
-        .zip(&cards)
-        .zip(related)
-        .filter(|((pm, _), related)| wanted(pm, related))
-        .try_for_each(|((pm, card), related)| {
-            let view = ctx.postmortem(pm, card.clone(), ctx.standing(pm), related);
-            let path = view::postmortem_url(&pm.id.value);
-            emit(renderer.page("postmortem.html", &path, "index", context(&[("pm", &view)]))?)
+    /// The two big exports: `postmortems.json` and the search index.
+    pub fn exports(&self, ordered: &Ordered, sink: &dyn Sink) -> Result<()> {
+        let (postmortems, cards) = (&ordered.postmortems, &ordered.cards);
+        let today = self.input.today;
+        sink.stream("postmortems.json", &mut |put| {
+            put(format!(
+                "{{\"version\":1,\"generated\":{},\"postmortems\":[\n",
+                serde_json::to_string(&today.to_string())?
+            )
+            .as_bytes())?;
+            put_batched(postmortems.len(), b",\n", put, |i| {
+                let (pm, card) = (postmortems[i], cards[i]);
+                self.piece(Piece::DataEntry, pm, || data_entry(pm, card))
+            })?;
+            put(b"\n]}\n")
         })?;
-
-    // Taxonomies: term → indexes into `cards`.
-    // Keyed by slug: names that differ only in case or punctuation share one page, and
-    // that page lists all of them.
-    let mut by: BTreeMap<(&str, String), TermGroup> = BTreeMap::new();
-    let mut add = |kind: &'static str, name: &str, i: usize| {
-        let entry = by.entry((kind, slug(name))).or_default();
-        entry.0.insert(name.to_owned());
-        if entry.1.last() != Some(&i) {
-            entry.1.push(i);
-        }
-    };
-    let mut people: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
-    for (i, pm) in postmortems.iter().enumerate() {
-        let card = &cards[i];
-        add("severity", &card.severity, i);
-        if !card.year.is_empty() {
-            add("years", &card.year, i);
-        }
-        for s in &pm.services {
-            add("services", &s.value, i);
-        }
-        for t in &pm.tags {
-            add("tags", &t.value, i);
-        }
-        if let Some(owner) = &pm.owner {
-            people.entry(owner.value.clone()).or_default().0.push(i);
-        }
-        for r in pm.responders.iter().flat_map(|r| &r.value) {
-            people.entry(r.value.clone()).or_default().1.push(i);
-        }
-    }
-    for owner in postmortems
-        .iter()
-        .flat_map(|pm| pm.items())
-        .filter_map(|i| i.owner.as_ref())
-    {
-        people.entry(owner.value.clone()).or_default();
-    }
-    // List rows are rendered once per card and depth, then reused by every list.
-    let rows = |root: &str| -> Result<Vec<String>> {
-        cards
-            .par_iter()
-            .map(|c| renderer.fragment("card-row.html", c, root))
-            .collect()
-    };
-    let term_name =
-        |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
-    let terms = |kind: &str| -> Vec<Term> {
-        by.iter()
-            .filter(|((k, _), _)| *k == kind)
-            .map(|((k, slug), (names, list))| Term {
-                name: term_name(names),
-                url: format!("{k}/{slug}/index.html"),
-                count: list.len(),
-            })
-            .collect()
-    };
-    let severity_order = |t: &Term| {
-        config
-            .workflow
-            .severities
-            .iter()
-            .position(|s| *s == t.name)
-            .unwrap_or(usize::MAX)
-    };
-    let mut severities = terms("severity");
-    severities.sort_by_key(|t| (severity_order(t), t.name.clone()));
-    let mut years = terms("years");
-    years.reverse();
-    let person_terms: Vec<Term> = people
-        .iter()
-        .map(|(handle, (owned, responded))| {
-            let p = ctx.person(handle);
-            Term {
-                name: p.name,
-                url: format!("people/{}/index.html", slug(handle)),
-                count: owned.len().max(responded.len()),
-            }
+        sink.stream("static/search-index.js", &mut |put| {
+            put(b"window.DEBRIEF_SEARCH = [")?;
+            put_batched(postmortems.len(), b",", put, |i| {
+                let (pm, card) = (postmortems[i], cards[i]);
+                self.piece(Piece::SearchEntry, pm, || search_entry(pm, card))
+            })?;
+            put(b"];\n")
         })
-        .collect();
+    }
 
-    let browse = json!({
-        "severities": severities,
-        "years": years,
-        "services": terms("services"),
-        "tags": terms("tags"),
-        "people": person_terms,
-    });
-    let open_items: usize = cards.iter().map(|c| c.open_items).sum();
-    let overdue_items: usize = cards.iter().map(|c| c.overdue_items).sum();
-    let statuses: Vec<&str> = Status::names().collect();
-    // The index's rows (at the top level) live only as long as it takes to join them.
-    let mut lists = Lists::default();
-    let index_cards = lists.add(rows("")?.iter());
-    emit(lists.fill(renderer.page(
-        "index.html",
-        "index.html",
-        "index",
-        context(&[
-            ("cards", &index_cards),
-            ("browse", &browse),
-            ("statuses", &statuses),
-            ("open_items", &open_items),
-            ("overdue_items", &overdue_items),
-        ]),
-    )?))?;
+    /// One page per postmortem, or the ones `which` names. `index` is that of `ordered`.
+    pub fn postmortem_pages(
+        &self,
+        ordered: &Ordered,
+        index: &view::RelatedIndex,
+        which: Which,
+        sink: &dyn Sink,
+    ) -> Result<()> {
+        let postmortems = &ordered.postmortems;
+        let indices: Vec<usize> = match which {
+            Which::All => (0..postmortems.len()).collect(),
+            Which::These(ids) => (0..postmortems.len())
+                .filter(|&i| ids.contains(&postmortems[i].id.value))
+                .collect(),
+            // Those that list one of `ids` as related, and those that may suggest it.
+            Which::PointingAt(ids) | Which::Near(ids) => {
+                let mut near: HashSet<&str> = HashSet::new();
+                for pm in postmortems.iter().filter(|p| ids.contains(&p.id.value)) {
+                    near.extend(index.neighbours(pm));
+                }
+                (0..postmortems.len())
+                    .filter(|&i| {
+                        let pm = postmortems[i];
+                        near.contains(pm.id.value.as_str())
+                            || pm.related.iter().any(|r| ids.contains(&r.value))
+                    })
+                    .collect()
+            }
+        };
+        let related = view::related(index, postmortems, &ordered.cards, &indices);
+        let points_at = |related: &[view::RelatedView], ids: &HashSet<String>| {
+            related.iter().any(|r| {
+                r.url
+                    .as_deref()
+                    .is_some_and(|u| ids.iter().any(|id| u == view::postmortem_url(id)))
+            })
+        };
+        indices
+            .par_iter()
+            .zip(related)
+            .filter(|(_, related)| match which {
+                Which::PointingAt(ids) => points_at(related, ids),
+                Which::All | Which::These(_) | Which::Near(_) => true,
+            })
+            .try_for_each(|(&i, related)| {
+                let (pm, card) = (postmortems[i], ordered.cards[i]);
+                let view = self
+                    .ctx
+                    .postmortem(pm, card.clone(), self.ctx.standing(pm), related);
+                let path = view::postmortem_url(&pm.id.value);
+                let page = self.renderer.page(
+                    "postmortem.html",
+                    &path,
+                    "index",
+                    context(&[("pm", &view)]),
+                )?;
+                self.emit(sink, page)
+            })
+    }
 
-    let deep_rows = rows("../../")?;
-    let pick =
-        |lists: &mut Lists, indexes: &[usize]| lists.add(indexes.iter().map(|&i| &deep_rows[i]));
+    /// Every page that lists or counts postmortems (index, taxonomies, people, action
+    /// items, trends, feed, calendar and CSV exports), then the 404 page and theme assets.
+    /// With `only`, the pages of one taxonomy term or person are rendered for the terms
+    /// and people it names; the paths of those left as they were are returned.
+    pub fn aggregates(
+        &self,
+        ordered: &Ordered,
+        only: Option<&Touched>,
+        sink: &dyn Sink,
+    ) -> Result<Vec<String>> {
+        let (input, renderer, ctx) = (self.input, &self.renderer, &self.ctx);
+        let config = input.config;
+        let (postmortems, cards) = (&ordered.postmortems, &ordered.cards);
+        let emit = |page: Page| self.emit(sink, page);
 
-    // One list page per taxonomy term.
-    by.par_iter()
-        .try_for_each(|((kind, slug), (names, list))| {
-            let name = term_name(names);
-            let (heading, parent) = match *kind {
-                "severity" => (format!("Severity {name}"), None),
-                "years" => (format!("Incidents in {name}"), None),
-                "services" => (
-                    format!("Service: {name}"),
-                    Some(Named {
-                        name: "Services".into(),
-                        url: "services/index.html".into(),
-                    }),
-                ),
-                _ => (
-                    format!("Tag: {name}"),
-                    Some(Named {
-                        name: "Tags".into(),
-                        url: "tags/index.html".into(),
-                    }),
-                ),
-            };
-            let path = format!("{kind}/{slug}/index.html");
-            let mut lists = Lists::default();
-            let cards = pick(&mut lists, list);
-            emit(lists.fill(renderer.page(
-                "list.html",
+        // Taxonomies: term → indexes into `cards`.
+        // Keyed by slug: names that differ only in case or punctuation share one page, and
+        // that page lists all of them.
+        let mut by: BTreeMap<(&str, String), TermGroup> = BTreeMap::new();
+        let mut add = |kind: &'static str, name: &str, i: usize| {
+            let entry = by.entry((kind, slug(name))).or_default();
+            entry.0.insert(name.to_owned());
+            if entry.1.last() != Some(&i) {
+                entry.1.push(i);
+            }
+        };
+        let mut people: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+        for (i, pm) in postmortems.iter().enumerate() {
+            let card = &cards[i];
+            add("severity", &card.severity, i);
+            if !card.year.is_empty() {
+                add("years", &card.year, i);
+            }
+            for s in &pm.services {
+                add("services", &s.value, i);
+            }
+            for t in &pm.tags {
+                add("tags", &t.value, i);
+            }
+            if let Some(owner) = &pm.owner {
+                people.entry(owner.value.clone()).or_default().0.push(i);
+            }
+            for r in pm.responders.iter().flat_map(|r| &r.value) {
+                people.entry(r.value.clone()).or_default().1.push(i);
+            }
+        }
+        for owner in postmortems
+            .iter()
+            .flat_map(|pm| pm.items())
+            .filter_map(|i| i.owner.as_ref())
+        {
+            people.entry(owner.value.clone()).or_default();
+        }
+        // List rows are rendered once per card and depth, then reused by every list.
+        let rows = |piece: Piece| -> Result<Vec<Arc<Vec<u8>>>> {
+            let root = if piece == Piece::Row { "" } else { "../../" };
+            postmortems
+                .par_iter()
+                .zip(cards.par_iter())
+                .map(|(pm, card)| {
+                    self.piece(piece, pm, || {
+                        Ok(renderer.fragment("card-row.html", card, root)?.into_bytes())
+                    })
+                })
+                .collect()
+        };
+        let term_name =
+            |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
+        let terms = |kind: &str| -> Vec<Term> {
+            by.iter()
+                .filter(|((k, _), _)| *k == kind)
+                .map(|((k, slug), (names, list))| Term {
+                    name: term_name(names),
+                    url: term_path(k, slug),
+                    count: list.len(),
+                })
+                .collect()
+        };
+        let severity_order = |t: &Term| {
+            config
+                .workflow
+                .severities
+                .iter()
+                .position(|s| *s == t.name)
+                .unwrap_or(usize::MAX)
+        };
+        let mut severities = terms("severity");
+        severities.sort_by_key(|t| (severity_order(t), t.name.clone()));
+        let mut years = terms("years");
+        years.reverse();
+        let person_terms: Vec<Term> = people
+            .iter()
+            .map(|(handle, (owned, responded))| {
+                let p = ctx.person(handle);
+                Term {
+                    name: p.name,
+                    url: person_path(handle),
+                    count: owned.len().max(responded.len()),
+                }
+            })
+            .collect();
+
+        let browse = json!({
+            "severities": severities,
+            "years": years,
+            "services": terms("services"),
+            "tags": terms("tags"),
+            "people": person_terms,
+        });
+        let open_items: usize = cards.iter().map(|c| c.open_items).sum();
+        let overdue_items: usize = cards.iter().map(|c| c.overdue_items).sum();
+        let statuses: Vec<&str> = Status::names().collect();
+        // The index's rows (at the top level) live only as long as it takes to join them.
+        let mut lists = Lists::default();
+        let index_cards = lists.add(rows(Piece::Row)?.iter().map(|r| r.as_slice()));
+        emit(lists.fill(renderer.page(
+            "index.html",
+            "index.html",
+            "index",
+            context(&[
+                ("cards", &index_cards),
+                ("browse", &browse),
+                ("statuses", &statuses),
+                ("open_items", &open_items),
+                ("overdue_items", &overdue_items),
+            ]),
+        )?))?;
+
+        let deep_rows = rows(Piece::DeepRow)?;
+        let pick = |lists: &mut Lists, indexes: &[usize]| {
+            lists.add(indexes.iter().map(|&i| deep_rows[i].as_slice()))
+        };
+
+        // One list page per taxonomy term.
+        let mut skipped = Vec::new();
+        let term_wanted = |kind: &str, slug: &str| {
+            only.is_none_or(|t| t.terms.contains(&(kind.to_owned(), slug.to_owned())))
+        };
+        let person_wanted = |handle: &str| only.is_none_or(|t| t.people.contains(handle));
+        for (kind, slug) in by.keys().filter(|(k, s)| !term_wanted(k, s)) {
+            skipped.push(term_path(kind, slug));
+        }
+        for handle in people.keys().filter(|h| !person_wanted(h)) {
+            skipped.push(person_path(handle));
+        }
+        by.par_iter()
+            .filter(|((kind, slug), _)| term_wanted(kind, slug))
+            .try_for_each(|((kind, slug), (names, list))| {
+                let name = term_name(names);
+                let (heading, parent) = match *kind {
+                    "severity" => (format!("Severity {name}"), None),
+                    "years" => (format!("Incidents in {name}"), None),
+                    "services" => (
+                        format!("Service: {name}"),
+                        Some(Named {
+                            name: "Services".into(),
+                            url: "services/index.html".into(),
+                        }),
+                    ),
+                    _ => (
+                        format!("Tag: {name}"),
+                        Some(Named {
+                            name: "Tags".into(),
+                            url: "tags/index.html".into(),
+                        }),
+                    ),
+                };
+                let path = term_path(kind, slug);
+                let mut lists = Lists::default();
+                let cards = pick(&mut lists, list);
+                emit(lists.fill(renderer.page(
+                    "list.html",
+                    &path,
+                    kind,
+                    context(&[
+                        ("heading", &heading),
+                        ("parent", &parent),
+                        ("cards", &cards),
+                    ]),
+                )?))
+            })?;
+        for (kind, heading) in [("services", "Services"), ("tags", "Tags")] {
+            let path = format!("{kind}/index.html");
+            emit(renderer.page(
+                "terms.html",
                 &path,
                 kind,
-                context(&[
-                    ("heading", &heading),
-                    ("parent", &parent),
-                    ("cards", &cards),
-                ]),
-            )?))
-        })?;
-    for (kind, heading) in [("services", "Services"), ("tags", "Tags")] {
-        let path = format!("{kind}/index.html");
+                context(&[("heading", &heading), ("terms", &terms(kind))]),
+            )?)?;
+        }
         emit(renderer.page(
             "terms.html",
-            &path,
-            kind,
-            context(&[("heading", &heading), ("terms", &terms(kind))]),
+            "people/index.html",
+            "people",
+            context(&[("heading", &"People"), ("terms", &person_terms)]),
         )?)?;
-    }
-    emit(renderer.page(
-        "terms.html",
-        "people/index.html",
-        "people",
-        context(&[("heading", &"People"), ("terms", &person_terms)]),
-    )?)?;
 
-    // Action items as pages show them, made only now: the pages above do not need them.
-    let items: Vec<ItemView> = postmortems
-        .iter()
-        .flat_map(|pm| {
-            pm.items()
-                .iter()
-                .map(|i| ctx.item(pm, i))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+        // Action items as pages show them, made only now: the pages above do not need them.
+        let items: Vec<ItemView> = postmortems
+            .iter()
+            .flat_map(|pm| {
+                pm.items()
+                    .iter()
+                    .map(|i| ctx.item(pm, i))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
 
-    // People pages.
-    people
-        .par_iter()
-        .try_for_each(|(handle, (owned, responded))| {
-            let person = ctx.person(handle);
-            let roles = config
-                .people
-                .get(handle)
-                .map(|p| p.roles.clone())
-                .unwrap_or_default();
-            let mine: Vec<&ItemView> = items
-                .iter()
-                .filter(|i| i.owner.as_ref().is_some_and(|o| &o.handle == handle))
-                .collect();
-            let path = format!("people/{}/index.html", slug(handle));
-            let mut lists = Lists::default();
-            let (owned, responded) = (pick(&mut lists, owned), pick(&mut lists, responded));
-            emit(lists.fill(renderer.page(
-                "person.html",
-                &path,
-                "people",
-                context(&[
-                    ("person", &person),
-                    ("roles", &roles),
-                    ("owned", &owned),
-                    ("responded", &responded),
-                    ("items", &mine),
-                ]),
-            )?))
-        })?;
-
-    emit(actions_page(&renderer, &items)?)?;
-
-    // Incidents without any timestamp cannot be placed in time, so trends leave them out.
-    let incidents: Vec<trends::Incident> = postmortems
-        .iter()
-        .zip(&cards)
-        .filter_map(|(pm, card)| incident(pm, card, &ctx))
-        .collect();
-    let trends = trends::compute(
-        &incidents,
-        &config.workflow.severities,
-        &config.workflow.factor_categories,
-        input.today,
-        "../",
-    );
-    emit(renderer.page(
-        "trends.html",
-        "trends/index.html",
-        "trends",
-        context(&[("trends", &trends)]),
-    )?)?;
-
-    let mut not_found = renderer.page("404.html", "404.html", "", tera::Context::new())?;
-    if input.base_url.starts_with('/') || input.base_url.contains("://") {
-        // A server shows 404.html at any depth, so its links must be absolute.
-        let mut ctx404 = tera::Context::new();
-        ctx404.insert(
-            "root",
-            &format!("{}/", input.base_url.trim_end_matches('/')),
-        );
-        not_found = renderer.page("404.html", "404.html", "", ctx404)?;
-    }
-    emit(not_found)?;
-
-    emit(Page::new(
-        "feed.xml",
-        feed(config, &input.base_url, &postmortems, &cards, &ctx).into_bytes(),
-    ))?;
-    emit(Page::new(
-        "action-items.csv",
-        crate::export::csv(&items).into_bytes(),
-    ))?;
-    emit(Page::new(
-        "action-items.ics",
-        crate::export::ics(
-            &items,
-            &format!("{} action items", config.site.title),
-            input.today,
-        )
-        .into_bytes(),
-    ))?;
-    for (name, bytes) in &renderer.theme.assets {
-        let mut bytes = bytes.clone();
-        if name == "style.css" {
-            bytes.extend_from_slice(b"\n/* charts */\n");
-            bytes.extend_from_slice(svg::css().as_bytes());
+        // People pages.
+        let mut items_of: HashMap<&str, Vec<&ItemView>> = HashMap::new();
+        for item in &items {
+            if let Some(owner) = &item.owner {
+                items_of
+                    .entry(owner.handle.as_str())
+                    .or_default()
+                    .push(item);
+            }
         }
-        emit(Page::new(format!("static/{name}"), bytes))?;
+        people
+            .par_iter()
+            .filter(|(handle, _)| person_wanted(handle))
+            .try_for_each(|(handle, (owned, responded))| {
+                let person = ctx.person(handle);
+                let roles = config
+                    .people
+                    .get(handle)
+                    .map(|p| p.roles.clone())
+                    .unwrap_or_default();
+                let mine = items_of.get(handle.as_str()).map_or(&[][..], Vec::as_slice);
+                let path = person_path(handle);
+                let mut lists = Lists::default();
+                let (owned, responded) = (pick(&mut lists, owned), pick(&mut lists, responded));
+                emit(lists.fill(renderer.page(
+                    "person.html",
+                    &path,
+                    "people",
+                    context(&[
+                        ("person", &person),
+                        ("roles", &roles),
+                        ("owned", &owned),
+                        ("responded", &responded),
+                        ("items", &mine),
+                    ]),
+                )?))
+            })?;
+
+        emit(actions_page(renderer, &items)?)?;
+
+        // Incidents without any timestamp cannot be placed in time, so trends leave them out.
+        let incidents: Vec<trends::Incident> = postmortems
+            .iter()
+            .zip(cards.iter())
+            .filter_map(|(pm, card)| incident(pm, card, ctx))
+            .collect();
+        let trends = trends::compute(
+            &incidents,
+            &config.workflow.severities,
+            &config.workflow.factor_categories,
+            input.today,
+            "../",
+        );
+        emit(renderer.page(
+            "trends.html",
+            "trends/index.html",
+            "trends",
+            context(&[("trends", &trends)]),
+        )?)?;
+
+        let mut not_found = renderer.page("404.html", "404.html", "", tera::Context::new())?;
+        if input.base_url.starts_with('/') || input.base_url.contains("://") {
+            // A server shows 404.html at any depth, so its links must be absolute.
+            let mut ctx404 = tera::Context::new();
+            ctx404.insert(
+                "root",
+                &format!("{}/", input.base_url.trim_end_matches('/')),
+            );
+            not_found = renderer.page("404.html", "404.html", "", ctx404)?;
+        }
+        emit(not_found)?;
+
+        emit(Page::new(
+            "feed.xml",
+            feed(config, &input.base_url, postmortems, cards, ctx).into_bytes(),
+        ))?;
+        emit(Page::new(
+            "action-items.csv",
+            crate::export::csv(&items).into_bytes(),
+        ))?;
+        emit(Page::new(
+            "action-items.ics",
+            crate::export::ics(
+                &items,
+                &format!("{} action items", config.site.title),
+                input.today,
+            )
+            .into_bytes(),
+        ))?;
+        for (name, bytes) in &renderer.theme.assets {
+            let mut bytes = bytes.clone();
+            if name == "style.css" {
+                bytes.extend_from_slice(b"\n/* charts */\n");
+                bytes.extend_from_slice(svg::css().as_bytes());
+            }
+            emit(Page::new(format!("static/{name}"), bytes))?;
+        }
+        Ok(skipped)
     }
-    Ok(())
+}
+
+/// The page of one taxonomy term (`tags/<slug>/index.html`).
+fn term_path(kind: &str, slug: &str) -> String {
+    format!("{kind}/{slug}/index.html")
+}
+
+/// The page of one person (`people/<slug>/index.html`).
+fn person_path(handle: &str) -> String {
+    format!("people/{}/index.html", slug(handle))
+}
+
+/// The taxonomy terms and people whose pages an edit can change: those of the edited
+/// postmortems as they were and as they are.
+#[derive(Debug, Default)]
+pub struct Touched {
+    /// (kind, slug), as in `tags/<slug>/index.html`.
+    terms: HashSet<(String, String)>,
+    people: HashSet<String>,
+}
+
+impl Touched {
+    /// Adds the terms and people of `pm` (whose card is `card`).
+    pub fn add(&mut self, pm: &Postmortem, card: &Card) {
+        let mut term = |kind: &str, name: &str| {
+            self.terms.insert((kind.to_owned(), slug(name)));
+        };
+        term("severity", &card.severity);
+        if !card.year.is_empty() {
+            term("years", &card.year);
+        }
+        for s in &pm.services {
+            term("services", &s.value);
+        }
+        for t in &pm.tags {
+            term("tags", &t.value);
+        }
+        let owners = pm.items().iter().filter_map(|i| i.owner.as_ref());
+        let responders = pm.responders.iter().flat_map(|r| &r.value);
+        for who in pm.owner.iter().chain(responders).chain(owners) {
+            self.people.insert(who.value.clone());
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() && self.people.is_empty()
+    }
 }
 
 /// A list of postmortems as a page gets it: how many, and a marker where their rows go.
@@ -572,12 +837,12 @@ struct Lists {
 const ROWS_MARKER: &str = "<!--debrief-rows-";
 
 impl Lists {
-    fn add<'r>(&mut self, rows: impl Iterator<Item = &'r String>) -> CardList {
+    fn add<'r>(&mut self, rows: impl Iterator<Item = &'r [u8]>) -> CardList {
         let mut count = 0;
         let mut joined = Vec::new();
         for row in rows {
             count += 1;
-            joined.extend_from_slice(row.as_bytes());
+            joined.extend_from_slice(row);
         }
         let marker = format!("{ROWS_MARKER}{}-->", self.rows.len());
         self.rows.push(joined);
@@ -824,7 +1089,7 @@ fn feed(
     config: &Config,
     base_url: &str,
     postmortems: &[&Postmortem],
-    cards: &[Card],
+    cards: &[&Card],
     ctx: &view::Context,
 ) -> String {
     let base = if base_url.ends_with('/') {
@@ -879,44 +1144,31 @@ fn feed(
 
 /// All structured data, versioned: the front-matter as written plus derived values. One
 /// postmortem per line, so the file stays greppable and its entries serialise in parallel.
-fn data_json(
-    postmortems: &[&Postmortem],
-    cards: &[Card],
-    today: NaiveDate,
-    put: Put,
-) -> Result<()> {
-    put(format!(
-        "{{\"version\":1,\"generated\":{},\"postmortems\":[\n",
-        serde_json::to_string(&today.to_string())?
-    )
-    .as_bytes())?;
-    put_batched(postmortems.len(), b",\n", put, |i| {
-        let (pm, card) = (postmortems[i], &cards[i]);
-        let metrics = pm.metrics();
-        let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
-        let entry = json!({
-            "id": pm.id.value,
-            "file": pm.file,
-            "url": card.url,
-            "signed_off": card.signed_off,
-            "digest": pm.digest,
-            "metrics_minutes": {
-                "time_to_detect": minutes(metrics.time_to_detect),
-                "time_to_declare": minutes(metrics.time_to_declare),
-                "time_to_mitigate": minutes(metrics.time_to_mitigate),
-                "time_to_resolve": minutes(metrics.time_to_resolve),
-            },
-            "body": pm.body,
-        });
-        // The front-matter is already JSON text: spliced in rather than parsed again.
-        let mut bytes = serde_json::to_vec(&entry)?;
-        bytes.pop();
-        bytes.extend_from_slice(b",\"front_matter\":");
-        bytes.extend_from_slice(pm.front_matter_json().as_bytes());
-        bytes.push(b'}');
-        Ok(bytes)
-    })?;
-    put(b"\n]}\n")
+/// One postmortem's entry in `postmortems.json` (one line).
+fn data_entry(pm: &Postmortem, card: &Card) -> Result<Vec<u8>> {
+    let metrics = pm.metrics();
+    let minutes = |d: Option<chrono::TimeDelta>| d.map(|d| d.num_minutes());
+    let entry = json!({
+        "id": pm.id.value,
+        "file": pm.file,
+        "url": card.url,
+        "signed_off": card.signed_off,
+        "digest": pm.digest,
+        "metrics_minutes": {
+            "time_to_detect": minutes(metrics.time_to_detect),
+            "time_to_declare": minutes(metrics.time_to_declare),
+            "time_to_mitigate": minutes(metrics.time_to_mitigate),
+            "time_to_resolve": minutes(metrics.time_to_resolve),
+        },
+        "body": pm.body,
+    });
+    // The front-matter is already JSON text: spliced in rather than parsed again.
+    let mut bytes = serde_json::to_vec(&entry)?;
+    bytes.pop();
+    bytes.extend_from_slice(b",\"front_matter\":");
+    bytes.extend_from_slice(pm.front_matter_json().as_bytes());
+    bytes.push(b'}');
+    Ok(bytes)
 }
 
 /// How many postmortems the exports serialise at a time.
@@ -928,11 +1180,11 @@ fn put_batched(
     count: usize,
     separator: &[u8],
     put: Put,
-    entry: impl Fn(usize) -> Result<Vec<u8>> + Sync,
+    entry: impl Fn(usize) -> Result<Arc<Vec<u8>>> + Sync,
 ) -> Result<()> {
     for start in (0..count).step_by(EXPORT_BATCH) {
         let end = (start + EXPORT_BATCH).min(count);
-        let entries: Vec<Vec<u8>> = (start..end)
+        let entries: Vec<Arc<Vec<u8>>> = (start..end)
             .into_par_iter()
             .map(&entry)
             .collect::<Result<_>>()?;
@@ -962,45 +1214,41 @@ fn json_strings(value: &serde_json::Value, out: &mut String) {
 /// The search index as a script (so it also loads from `file://`): per postmortem, its
 /// card fields and the distinct words of everything it says. Written directly rather than
 /// through JSON values: it is the largest file after the pages.
-fn search_index(postmortems: &[&Postmortem], cards: &[Card], put: Put) -> Result<()> {
-    put(b"window.DEBRIEF_SEARCH = [")?;
-    put_batched(postmortems.len(), b",", put, |i| {
-        let (pm, card) = (postmortems[i], &cards[i]);
-        let mut text = markdown::plain_text(&pm.body);
-        let front_matter: serde_json::Value =
-            serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
-        json_strings(&front_matter, &mut text);
-        // Words are split from the text as written, then lowercased (lowercasing
-        // first could split a word: `İ` lowercases to `i` and a combining dot).
-        let mut words: Vec<String> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().nth(1).is_some())
-            .map(|w| {
-                if w.is_ascii() {
-                    w.to_ascii_lowercase()
-                } else {
-                    w.to_lowercase()
-                }
-            })
-            .collect();
-        words.sort_unstable();
-        words.dedup();
-        fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-            serde_json::to_string(value)
-        }
-        Ok(format!(
-            "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
-            json(&card.id)?,
-            json(&card.title)?,
-            json(&card.url)?,
-            json(&card.date)?,
-            json(&card.severity)?,
-            json(&card.status)?,
-            json(&words.join(" "))?,
-        )
-        .into_bytes())
-    })?;
-    put(b"];\n")
+/// One postmortem's entry in the search index.
+fn search_entry(pm: &Postmortem, card: &Card) -> Result<Vec<u8>> {
+    let mut text = markdown::plain_text(&pm.body);
+    let front_matter: serde_json::Value =
+        serde_json::from_str(&pm.front_matter_json()).unwrap_or_default();
+    json_strings(&front_matter, &mut text);
+    // Words are split from the text as written, then lowercased (lowercasing
+    // first could split a word: `İ` lowercases to `i` and a combining dot).
+    let mut words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().nth(1).is_some())
+        .map(|w| {
+            if w.is_ascii() {
+                w.to_ascii_lowercase()
+            } else {
+                w.to_lowercase()
+            }
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    fn json<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+        serde_json::to_string(value)
+    }
+    Ok(format!(
+        "{{\"id\":{},\"t\":{},\"u\":{},\"d\":{},\"s\":{},\"st\":{},\"w\":{}}}",
+        json(&card.id)?,
+        json(&card.title)?,
+        json(&card.url)?,
+        json(&card.date)?,
+        json(&card.severity)?,
+        json(&card.status)?,
+        json(&words.join(" "))?,
+    )
+    .into_bytes())
 }
 
 #[cfg(test)]
@@ -1011,8 +1259,8 @@ mod tests {
     fn list_rows_go_where_their_markers_are() {
         let rows = ["<tr>a</tr>".to_owned(), "<tr>b</tr>".to_owned()];
         let mut lists = Lists::default();
-        let first = lists.add(rows.iter());
-        let second = lists.add(rows[1..].iter());
+        let first = lists.add(rows.iter().map(|r| r.as_bytes()));
+        let second = lists.add(rows[1..].iter().map(|r| r.as_bytes()));
         assert_eq!((first.count, second.count), (2, 1));
         let html = format!(
             "<p>{}</p>{}<!--debrief-rows-9--><!--debrief-rows-x-->{}.",

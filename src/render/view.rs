@@ -620,62 +620,142 @@ pub fn relative(delta: chrono::TimeDelta) -> String {
     }
 }
 
-/// Related incidents: the explicit `related` list, then up to five suggestions that share
-/// services, factor categories or tags. Candidates come from per-key posting lists capped
-/// to the nearest incidents in time, so the work per postmortem is bounded (no O(n²)).
-pub fn related(postmortems: &[&Postmortem], cards: &[Card]) -> Vec<Vec<RelatedView>> {
-    const NEIGHBOURS: usize = 25;
-    const SUGGESTIONS: usize = 5;
-    let mut postings: BTreeMap<(u8, String), Vec<usize>> = BTreeMap::new();
-    for (i, pm) in postmortems.iter().enumerate() {
-        for s in &pm.services {
-            postings.entry((0, s.value.clone())).or_default().push(i);
-        }
-        for f in pm.factors() {
-            if let Some(c) = &f.category {
-                postings.entry((1, c.value.clone())).or_default().push(i);
+/// The services, factor categories and tags of a postmortem, with their weight in
+/// suggestions: the keys related incidents share.
+fn related_keys(pm: &Postmortem) -> impl Iterator<Item = (usize, &str, u32)> {
+    pm.services
+        .iter()
+        .map(|s| (0, s.value.as_str(), 3))
+        .chain(
+            pm.factors()
+                .iter()
+                .filter_map(|f| f.category.as_ref())
+                .map(|c| (1, c.value.as_str(), 2)),
+        )
+        .chain(pm.tags.iter().map(|t| (2, t.value.as_str(), 1)))
+}
+
+/// Who shares which key, in time order, over one ordered list of postmortems: built once
+/// per rendering, and kept by `serve` while no edit changes a postmortem's keys, time, id
+/// or publication (see [`related_signature`]).
+pub struct RelatedIndex {
+    /// key → positions by kind (service, factor category, tag), sorted by (time, position).
+    postings: HashMap<String, [Vec<usize>; 3]>,
+    times: Vec<i64>,
+    by_id: HashMap<String, usize>,
+    ids: Vec<String>,
+}
+
+impl RelatedIndex {
+    pub fn new(postmortems: &[&Postmortem]) -> RelatedIndex {
+        let mut postings: HashMap<String, [Vec<usize>; 3]> = HashMap::new();
+        for (i, pm) in postmortems.iter().enumerate() {
+            for (kind, key, _) in related_keys(pm) {
+                match postings.get_mut(key) {
+                    Some(lists) => lists[kind].push(i),
+                    None => {
+                        let mut lists: [Vec<usize>; 3] = Default::default();
+                        lists[kind].push(i);
+                        postings.insert(key.to_owned(), lists);
+                    }
+                }
             }
         }
-        for t in &pm.tags {
-            postings.entry((2, t.value.clone())).or_default().push(i);
+        let times: Vec<i64> = postmortems
+            .iter()
+            .map(|p| p.incident_time().map_or(0, |t| t.timestamp()))
+            .collect();
+        for list in postings.values_mut().flatten() {
+            list.sort_by_key(|&i| (times[i], i));
+            list.dedup();
+        }
+        let ids: Vec<String> = postmortems.iter().map(|p| p.id.value.clone()).collect();
+        let by_id = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i))
+            .collect();
+        RelatedIndex {
+            postings,
+            times,
+            by_id,
+            ids,
         }
     }
-    let times: Vec<i64> = postmortems
-        .iter()
-        .map(|p| p.incident_time().map_or(0, |t| t.timestamp()))
-        .collect();
-    let time = |i: usize| times[i];
-    let by_id: HashMap<&str, usize> = postmortems
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.value.as_str(), i))
-        .collect();
-    for list in postings.values_mut() {
-        list.sort_by_key(|&i| (time(i), i));
-        list.dedup();
+
+    /// The ids of the postmortems whose suggestions may include `pm` (as this index knows
+    /// it): its neighbours in time under each key it has. Suggestions are symmetric in
+    /// this, so these are also the only ones `pm`'s page may suggest.
+    pub fn neighbours(&self, pm: &Postmortem) -> Vec<&str> {
+        let Some(&at) = self.by_id.get(&pm.id.value) else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for (kind, key, _) in related_keys(pm) {
+            let Some(list) = self.postings.get(key).map(|lists| &lists[kind]) else {
+                continue;
+            };
+            let key = (self.times[at], at);
+            let Ok(pos) = list.binary_search_by_key(&key, |&j| (self.times[j], j)) else {
+                continue;
+            };
+            let range = pos.saturating_sub(NEIGHBOURS)..(pos + NEIGHBOURS + 1).min(list.len());
+            found.extend(
+                list[range]
+                    .iter()
+                    .filter(|&&j| j != at)
+                    .map(|&j| self.ids[j].as_str()),
+            );
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
     }
-    let position_in: HashMap<(u8, &str, usize), usize> = postings
-        .iter()
-        .flat_map(|((kind, key), list)| {
-            list.iter()
-                .enumerate()
-                .map(move |(pos, &i)| ((*kind, key.as_str(), i), pos))
-        })
-        .collect();
-    postmortems
+}
+
+/// How many incidents before and after in time a suggestion may come from, per key.
+const NEIGHBOURS: usize = 25;
+
+/// What a postmortem contributes to a [`RelatedIndex`]: while this stays the same after
+/// an edit (and no postmortem comes or goes), the index stays valid.
+pub fn related_signature(pm: &Postmortem) -> (String, Option<i64>, Status, Vec<(usize, String)>) {
+    (
+        pm.id.value.clone(),
+        pm.incident_time().map(|t| t.timestamp()),
+        pm.status(),
+        related_keys(pm)
+            .map(|(kind, key, _)| (kind, key.to_owned()))
+            .collect(),
+    )
+}
+
+/// Related incidents of `postmortems[i]` for each `i` in `which`: the explicit `related`
+/// list, then up to five suggestions that share services, factor categories or tags.
+/// Candidates come from per-key posting lists capped to the nearest incidents in time, so
+/// the work per postmortem is bounded (no O(n²)). `index` is that of `postmortems`.
+pub fn related(
+    index: &RelatedIndex,
+    postmortems: &[&Postmortem],
+    cards: &[&Card],
+    which: &[usize],
+) -> Vec<Vec<RelatedView>> {
+    const SUGGESTIONS: usize = 5;
+    let time = |i: usize| index.times[i];
+    let by_id = &index.by_id;
+    which
         .par_iter()
-        .enumerate()
-        .map(|(i, pm)| {
+        .map(|&i| {
+            let pm = postmortems[i];
             let mut out: Vec<RelatedView> = pm
                 .related
                 .iter()
                 .map(|r| match by_id.get(r.value.as_str()) {
                     Some(&other) => {
-                        let card = cards[other].clone();
+                        let card = cards[other];
                         RelatedView {
-                            title: card.title,
-                            url: Some(card.url),
-                            date: card.date,
+                            title: card.title.clone(),
+                            url: Some(card.url.clone()),
+                            date: card.date.clone(),
                             reason: "listed as related".into(),
                             explicit: true,
                         }
@@ -690,22 +770,11 @@ pub fn related(postmortems: &[&Postmortem], cards: &[Card]) -> Vec<Vec<RelatedVi
                 })
                 .collect();
             let mut scores: HashMap<usize, (u32, Vec<String>)> = HashMap::new();
-            let keys = pm
-                .services
-                .iter()
-                .map(|s| (0u8, s.value.as_str(), 3u32))
-                .chain(
-                    pm.factors()
-                        .iter()
-                        .filter_map(|f| f.category.as_ref())
-                        .map(|c| (1u8, c.value.as_str(), 2u32)),
-                )
-                .chain(pm.tags.iter().map(|t| (2u8, t.value.as_str(), 1u32)));
-            for (kind, key, weight) in keys {
-                let Some(list) = postings.get(&(kind, key.to_owned())) else {
+            for (kind, key, weight) in related_keys(pm) {
+                let Some(list) = index.postings.get(key).map(|lists| &lists[kind]) else {
                     continue;
                 };
-                let Some(&pos) = position_in.get(&(kind, key, i)) else {
+                let Ok(pos) = list.binary_search_by_key(&(time(i), i), |&j| (time(j), j)) else {
                     continue;
                 };
                 let start = pos.saturating_sub(NEIGHBOURS);

@@ -48,7 +48,20 @@
   }
 
   var events = new EventSource('/__debrief/events');
-  events.addEventListener('reload', function () { location.reload(); });
+  // The page that this tab shows, as the server names it (`postmortems/x/index.html`).
+  function here() {
+    var path = decodeURIComponent(location.pathname).replace(/^\/+/, '');
+    if (path === '' || path.charAt(path.length - 1) === '/') { path += 'index.html'; }
+    return path;
+  }
+
+  // Reload only when this page changed: an edit re-renders its postmortem first and the
+  // lists a moment later, and a page should not reload for a change it does not show.
+  events.addEventListener('reload', function (event) {
+    var changed;
+    try { changed = JSON.parse(event.data); } catch (e) { changed = null; }
+    if (!Array.isArray(changed) || changed.indexOf(here()) !== -1) { location.reload(); }
+  });
   events.addEventListener('status', refresh);
   refresh();
 }());

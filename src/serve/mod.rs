@@ -19,14 +19,17 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::cmd::check::checked_from;
+use crate::cmd::check::Rechecker;
 use crate::cmd::Workspace;
-use crate::content;
+use crate::content::{self, ContentPath};
 use crate::diagnostic::{Counts, Diagnostic, Level};
-use crate::load::{self, Loaded};
+use crate::load;
 use crate::model::{Postmortem, Status};
-use crate::render::{self, SiteInput};
+use crate::render::theme::Theme;
+use crate::render::view::{related_signature, Card, RelatedIndex};
+use crate::render::{self, Memo, Ordered, SiteInput, Touched, Which};
 use crate::report::{self, Summary};
+use crate::validate::FileRules;
 
 pub const LIVE_JS: &str = include_str!("live.js");
 pub const LIVE_CSS: &str = include_str!("live.css");
@@ -83,79 +86,210 @@ impl Shared {
     }
 }
 
-/// A parsed file, remembered until it changes on disk.
+/// A content file as last read: when, and what its own rules found.
 struct Cached {
     stamp: (SystemTime, u64),
-    postmortem: Option<Postmortem>,
     diagnostics: Vec<Diagnostic>,
 }
 
-/// The rebuild loop's memory: parsed files and the last version of each that parsed.
-struct Builder {
-    ws: Workspace,
-    opts_drafts: bool,
-    today: Option<NaiveDate>,
-    trust_ref: Option<String>,
-    files: HashMap<String, Cached>,
-    /// The day the cached files were checked at (their findings depend on it).
-    files_checked_on: Option<NaiveDate>,
-    last_good: HashMap<String, Postmortem>,
-}
-
-/// What changed since the last build.
+/// What changed on disk.
 #[derive(Debug, PartialEq, Eq)]
 enum Change {
+    /// `debrief.toml`, the theme or `.debrief/`: everything is read again.
     Everything,
-    Content,
+    /// Paths under the content folder, as the watcher named them.
+    Content(Vec<PathBuf>),
+}
+
+impl Change {
+    fn merge(self, other: Change) -> Change {
+        match (self, other) {
+            (Change::Content(mut paths), Change::Content(more)) => {
+                paths.extend(more);
+                Change::Content(paths)
+            }
+            _ => Change::Everything,
+        }
+    }
+}
+
+/// What one reading of the content folder changed.
+#[derive(Default)]
+struct Changed {
+    /// Every file was read again (or may have changed): nothing can be kept.
+    all: bool,
+    files: HashSet<String>,
+    /// Ids of postmortems that changed, appeared or went (their old and new ids).
+    ids: HashSet<String>,
+}
+
+/// The rebuild loop's memory. An edit re-reads the files the watcher named and re-checks
+/// them alone; the git side of checking and every other postmortem's card are kept.
+/// The edited postmortem's page is rendered first and served at once; the pages that
+/// aggregate postmortems follow ([`Builder::aggregates`]).
+struct Builder {
+    ws: Workspace,
+    drafts: bool,
+    today: Option<NaiveDate>,
+    trust_ref: Option<String>,
+    /// Every content file found, by root-relative path.
+    files: HashMap<String, Cached>,
+    /// The last version of each file that parsed, ordered by file. A file that stops
+    /// parsing stays on the site as it last was.
+    postmortems: Vec<Postmortem>,
+    skipped_links: Vec<Diagnostic>,
+    /// The day the files were checked at (their findings depend on it).
+    checked_on: Option<NaiveDate>,
+    checker: Rechecker,
+    theme: Option<Theme>,
+    /// Cards of the published postmortems by file; valid while history and the day are.
+    cards: HashMap<String, Card>,
+    /// Which postmortems share keys with which, over the site's order; dropped when an edit
+    /// changes a postmortem's keys, time, id or publication.
+    related: Option<RelatedIndex>,
+    /// Whether `related` was dropped since the aggregate pages were rendered, and the ids
+    /// of the postmortems that were near an edited one in the dropped index: their
+    /// suggestions may have moved.
+    related_moved: bool,
+    repaint: HashSet<String>,
+    /// The terms and people whose pages edits touched since the aggregates were rendered.
+    touched: Touched,
+    /// Each postmortem's export entries and list rows, dropped with its card.
+    memo: Memo,
+    /// Ids whose pages changed since the aggregate pages were last rendered.
+    pending: HashSet<String>,
+    aggregates_due: bool,
+}
+
+/// Pages to put on the site, and which kind of rendering made them.
+struct Rendered {
+    pages: Vec<render::Page>,
+    scope: Scope,
+    /// Pages of the scope that were not rendered again because nothing in them changed.
+    kept: HashSet<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    /// The whole site.
+    Site,
+    /// Some postmortem pages.
+    Postmortems,
+    /// Every page that is not a postmortem's own, and postmortem pages pointing at edits.
+    Aggregates,
 }
 
 impl Builder {
+    fn new(ws: Workspace, opts: &ServeOptions) -> Builder {
+        Builder {
+            ws,
+            drafts: opts.drafts,
+            today: opts.today,
+            trust_ref: opts.trust_ref.clone(),
+            files: HashMap::new(),
+            postmortems: Vec::new(),
+            skipped_links: Vec::new(),
+            checked_on: None,
+            checker: Rechecker::default(),
+            theme: None,
+            cards: HashMap::new(),
+            related: None,
+            related_moved: false,
+            repaint: HashSet::new(),
+            touched: Touched::default(),
+            memo: Memo::default(),
+            pending: HashSet::new(),
+            aggregates_due: false,
+        }
+    }
+
+    fn forget_files(&mut self) {
+        self.files.clear();
+        self.postmortems.clear();
+        self.cards.clear();
+        self.memo.clear();
+        self.related = None;
+    }
+
+    /// Drops the related index after `old` (the version of a postmortem the index knew)
+    /// changed its keys, time, id or publication, remembering whom it was near.
+    fn drop_related(&mut self, old: Option<&Postmortem>) {
+        if let (Some(index), Some(old)) = (&self.related, old) {
+            self.repaint
+                .extend(index.neighbours(old).into_iter().map(str::to_owned));
+        }
+        self.related = None;
+        self.related_moved = true;
+    }
+
     fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
         let meta = std::fs::metadata(path).ok()?;
         Some((meta.modified().ok()?, meta.len()))
     }
 
-    /// Re-reads changed files only; returns the postmortems and the ids whose pages changed.
-    fn load(&mut self, today: NaiveDate) -> Result<(Loaded, HashSet<String>)> {
-        if self.files_checked_on != Some(today) {
-            self.files.clear();
-            self.files_checked_on = Some(today);
-        }
+    /// Reads one content file into the model.
+    fn read(&mut self, path: &ContentPath, rules: &FileRules, changed: &mut Changed) {
+        let stamp = Self::stamp(&path.abs).unwrap_or((SystemTime::UNIX_EPOCH, 0));
         let config = &self.ws.config;
-        let rules = crate::validate::FileRules::new(config, today);
+        let (postmortem, mut diagnostics) = load::load_one(config, path, Some(rules));
+        config.apply_overrides(&mut diagnostics);
+        self.files
+            .insert(path.rel.clone(), Cached { stamp, diagnostics });
+        changed.files.insert(path.rel.clone());
+        if let Some(pm) = postmortem {
+            changed.ids.insert(pm.id.value.clone());
+            match self
+                .postmortems
+                .binary_search_by(|p| p.file.as_str().cmp(&path.rel))
+            {
+                Ok(at) => {
+                    let old = std::mem::replace(&mut self.postmortems[at], pm);
+                    if let Some(card) = self.cards.get(&old.file) {
+                        self.touched.add(&old, card);
+                    }
+                    if related_signature(&old) != related_signature(&self.postmortems[at]) {
+                        self.drop_related(Some(&old));
+                    }
+                    changed.ids.insert(old.id.value);
+                }
+                Err(at) => {
+                    self.postmortems.insert(at, pm);
+                    self.drop_related(None);
+                }
+            }
+        }
+    }
+
+    fn forget(&mut self, rel: &str, changed: &mut Changed) {
+        self.files.remove(rel);
+        changed.files.insert(rel.to_owned());
+        if let Ok(at) = self
+            .postmortems
+            .binary_search_by(|p| p.file.as_str().cmp(rel))
+        {
+            let old = self.postmortems.remove(at);
+            if let Some(card) = self.cards.get(&old.file) {
+                self.touched.add(&old, card);
+            }
+            self.drop_related(Some(&old));
+            changed.ids.insert(old.id.value);
+        }
+    }
+
+    /// Lists the content folder and reads every file that is new or changed.
+    fn rescan(&mut self, rules: &FileRules, changed: &mut Changed) -> Result<()> {
+        let config = &self.ws.config;
         let found = content::discover(&config.root, &config.content_dir())?;
-        let mut changed_ids = HashSet::new();
         let mut seen = HashSet::new();
         for path in &found.files {
             seen.insert(path.rel.clone());
-            let stamp = Self::stamp(&path.abs);
-            let fresh = match (self.files.get(&path.rel), stamp) {
-                (Some(cached), Some(stamp)) => cached.stamp != stamp,
-                _ => true,
+            let unchanged = match (self.files.get(&path.rel), Self::stamp(&path.abs)) {
+                (Some(cached), Some(stamp)) => cached.stamp == stamp,
+                _ => false,
             };
-            if !fresh {
-                continue;
+            if !unchanged {
+                self.read(path, rules, changed);
             }
-            let (postmortem, diagnostics) = load::load_one(config, path, Some(&rules));
-            if let Some(old) = self
-                .files
-                .get(&path.rel)
-                .and_then(|c| c.postmortem.as_ref())
-            {
-                changed_ids.insert(old.id.value.clone());
-            }
-            if let Some(pm) = &postmortem {
-                changed_ids.insert(pm.id.value.clone());
-                self.last_good.insert(path.rel.clone(), pm.clone());
-            }
-            self.files.insert(
-                path.rel.clone(),
-                Cached {
-                    stamp: stamp.unwrap_or((SystemTime::UNIX_EPOCH, 0)),
-                    postmortem,
-                    diagnostics,
-                },
-            );
         }
         let gone: Vec<String> = self
             .files
@@ -164,68 +298,261 @@ impl Builder {
             .cloned()
             .collect();
         for rel in gone {
-            if let Some(pm) = self.files.remove(&rel).and_then(|c| c.postmortem) {
-                changed_ids.insert(pm.id.value);
-            }
-            self.last_good.remove(&rel);
+            self.forget(&rel, changed);
         }
-        let mut loaded = Loaded {
-            files: found.files.iter().map(|f| f.rel.clone()).collect(),
-            ..Loaded::default()
-        };
-        let mut rels: Vec<&String> = self.files.keys().collect();
-        rels.sort();
-        for rel in rels {
-            let cached = &self.files[rel];
-            loaded
-                .diagnostics
-                .extend(cached.diagnostics.iter().cloned());
-            // A file that stopped parsing stays on the site as it last was.
-            if let Some(pm) = cached
-                .postmortem
-                .as_ref()
-                .or_else(|| self.last_good.get(rel))
-            {
-                loaded.postmortems.push(pm.clone());
-            }
-        }
-        for (path, why) in &found.skipped_links {
-            loaded.diagnostics.push(load::skipped_link(path, why));
-        }
-        config.apply_overrides(&mut loaded.diagnostics);
-        Ok((loaded, changed_ids))
+        self.skipped_links = found
+            .skipped_links
+            .iter()
+            .map(|(path, why)| load::skipped_link(path, why))
+            .collect();
+        self.ws.config.apply_overrides(&mut self.skipped_links);
+        Ok(())
     }
 
-    /// One build. `Ok(None)` when the configuration itself is broken (the old site stays).
-    fn build(&mut self, change: &Change) -> Result<(Vec<render::Page>, Vec<Diagnostic>, bool)> {
-        if *change == Change::Everything {
-            self.ws = Workspace::open(&self.ws.config.root)?;
-            self.files.clear();
+    /// Reads the files the watcher named. Anything but a plain Markdown file appearing,
+    /// changing or going (a folder, a symbolic link) lists the whole folder again.
+    fn reread(
+        &mut self,
+        paths: &[PathBuf],
+        rules: &FileRules,
+        changed: &mut Changed,
+    ) -> Result<()> {
+        let root = self.ws.config.root.clone();
+        let content_dir = self.ws.config.content_dir();
+        let mut done = HashSet::new();
+        for path in paths {
+            if !path.starts_with(&content_dir) || !done.insert(path) {
+                continue;
+            }
+            let rel = content::relative_name(&root, path);
+            let markdown = path.extension().is_some_and(|e| e == "md");
+            match std::fs::symlink_metadata(path) {
+                Ok(meta) if meta.is_file() && markdown => {
+                    let unchanged = self.files.get(&rel).is_some_and(|cached| {
+                        Self::stamp(path).is_some_and(|stamp| stamp == cached.stamp)
+                    });
+                    if !unchanged {
+                        let path = ContentPath {
+                            rel,
+                            abs: path.clone(),
+                        };
+                        self.read(&path, rules, changed);
+                    }
+                }
+                Ok(meta) if meta.is_file() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let folder = format!("{rel}/");
+                    if self.files.contains_key(&rel) {
+                        self.forget(&rel, changed);
+                    } else if self.files.keys().any(|f| f.starts_with(&folder)) {
+                        return self.rescan(rules, changed);
+                    }
+                }
+                _ => return self.rescan(rules, changed),
+            }
         }
+        Ok(())
+    }
+
+    /// Takes in a change and renders what it touched: the whole site, or the pages of the
+    /// edited postmortems (the aggregate pages are then due, see [`Builder::aggregates`]).
+    fn update(&mut self, change: Change) -> Result<(Rendered, Vec<Diagnostic>)> {
+        let paths = match change {
+            Change::Everything => {
+                self.ws = Workspace::open(&self.ws.config.root)?;
+                self.forget_files();
+                self.checker = Rechecker::default();
+                self.theme = None;
+                Vec::new()
+            }
+            Change::Content(paths) => paths,
+        };
         let today = self.ws.today(self.today);
-        let (loaded, changed_ids) = self.load(today)?;
-        let checked = checked_from(&self.ws, loaded, self.trust_ref.as_deref(), true)?;
-        let published: Vec<&Postmortem> = checked
-            .loaded
-            .postmortems
-            .iter()
-            .filter(|p| self.opts_drafts || p.status() >= Status::Published)
+        if self.checked_on != Some(today) {
+            self.forget_files();
+            self.checked_on = Some(today);
+        }
+        let config = self.ws.config.clone();
+        let rules = FileRules::new(&config, today);
+        let mut changed = Changed {
+            all: self.files.is_empty(),
+            ..Changed::default()
+        };
+        if changed.all {
+            self.rescan(&rules, &mut changed)?;
+        } else {
+            self.reread(&paths, &rules, &mut changed)?;
+        }
+        let rechecked = self.checker.update(
+            &self.ws,
+            &self.postmortems,
+            (!changed.all).then_some(&changed.files),
+            self.trust_ref.as_deref(),
+        )?;
+        changed.all |= rechecked.everything;
+        let mut found: Vec<Diagnostic> = self
+            .files
+            .values()
+            .flat_map(|c| c.diagnostics.iter().cloned())
+            .chain(self.skipped_links.iter().cloned())
+            .chain(rechecked.diagnostics)
             .collect();
-        let partial = *change == Change::Content;
-        let only = partial.then_some(&changed_ids);
-        let pages = render::render_to_vec(&SiteInput {
-            config: &self.ws.config,
+        crate::diagnostic::sort(&mut found);
+
+        let theme = match self.theme.take() {
+            Some(theme) => theme,
+            None => Theme::load(&config.root, config.site.theme.as_deref())?,
+        };
+        let theme = &*self.theme.insert(theme);
+        let published = on_site(&self.postmortems, self.drafts);
+        let input = SiteInput {
+            config: &config,
             postmortems: published,
-            history: &checked.history,
-            trust: &checked.trust,
-            closures: &checked.closures,
+            history: rechecked.history,
+            trust: rechecked.trust,
+            closures: rechecked.closures,
             today,
             base_url: "/".into(),
-            only,
             inject: Some(INJECT),
-        })?;
-        Ok((pages, checked.diagnostics, partial))
+            memo: Some(&self.memo),
+        };
+        let site = render::Prepared::new(&input, theme);
+        if changed.all {
+            self.cards.clear();
+            self.memo.clear();
+        }
+        // A postmortem that left the site changed, so its card goes here too.
+        for file in &changed.files {
+            self.cards.remove(file);
+            self.memo.forget(file);
+        }
+        let missing: Vec<&Postmortem> = input
+            .postmortems
+            .iter()
+            .copied()
+            .filter(|p| !self.cards.contains_key(&p.file))
+            .collect();
+        for (pm, card) in missing.iter().zip(site.cards(&missing)) {
+            self.touched.add(pm, &card);
+            self.cards.insert(pm.file.clone(), card);
+        }
+        let cards = &self.cards;
+        let ordered = Ordered::new(
+            input.postmortems.clone(),
+            input
+                .postmortems
+                .iter()
+                .filter_map(|p| cards.get(&p.file))
+                .collect(),
+        );
+        if changed.all {
+            self.related = None;
+        }
+        let index = match self.related.take() {
+            Some(index) => index,
+            None => RelatedIndex::new(&ordered.postmortems),
+        };
+        let index = &*self.related.insert(index);
+        let pages = render::Collect::default();
+        let scope = if changed.all {
+            site.exports(&ordered, &pages)?;
+            site.postmortem_pages(&ordered, index, Which::All, &pages)?;
+            site.aggregates(&ordered, None, &pages)?;
+            self.touched = Touched::default();
+            self.pending.clear();
+            self.repaint.clear();
+            self.related_moved = false;
+            self.aggregates_due = false;
+            Scope::Site
+        } else {
+            site.postmortem_pages(&ordered, index, Which::These(&changed.ids), &pages)?;
+            self.aggregates_due |= !changed.files.is_empty();
+            self.pending.extend(changed.ids);
+            Scope::Postmortems
+        };
+        let rendered = Rendered {
+            pages: pages.into_pages(),
+            scope,
+            kept: HashSet::new(),
+        };
+        Ok((rendered, found))
     }
+
+    /// The pages that aggregate postmortems, after edits were served: the index, lists,
+    /// action items, trends, feed and exports, and postmortem pages that point at an
+    /// edited one.
+    fn aggregates(&mut self) -> Result<Rendered> {
+        self.aggregates_due = false;
+        let pending = std::mem::take(&mut self.pending);
+        let (Some(theme), Some((history, trust, closures)), Some(today)) =
+            (&self.theme, self.checker.current(), self.checked_on)
+        else {
+            return Ok(Rendered {
+                pages: Vec::new(),
+                scope: Scope::Postmortems,
+                kept: HashSet::new(),
+            });
+        };
+        let published = on_site(&self.postmortems, self.drafts);
+        let cards: Vec<&Card> = published
+            .iter()
+            .filter_map(|p| self.cards.get(&p.file))
+            .collect();
+        let ordered = Ordered::new(published.clone(), cards);
+        let input = SiteInput {
+            config: &self.ws.config,
+            postmortems: published,
+            history,
+            trust,
+            closures,
+            today,
+            base_url: "/".into(),
+            inject: Some(INJECT),
+            memo: Some(&self.memo),
+        };
+        let site = render::Prepared::new(&input, theme);
+        let index = match self.related.take() {
+            Some(index) => index,
+            None => RelatedIndex::new(&ordered.postmortems),
+        };
+        let index = &*self.related.insert(index);
+        let pages = render::Collect::default();
+        site.exports(&ordered, &pages)?;
+        if std::mem::take(&mut self.related_moved) {
+            site.postmortem_pages(&ordered, index, Which::Near(&pending), &pages)?;
+            let repaint: HashSet<String> = std::mem::take(&mut self.repaint)
+                .into_iter()
+                .filter(|id| !pending.contains(id))
+                .collect();
+            site.postmortem_pages(&ordered, index, Which::These(&repaint), &pages)?;
+        } else {
+            site.postmortem_pages(&ordered, index, Which::PointingAt(&pending), &pages)?;
+        }
+        let touched = std::mem::take(&mut self.touched);
+        let kept = site.aggregates(&ordered, Some(&touched), &pages)?;
+        Ok(Rendered {
+            pages: pages.into_pages(),
+            scope: Scope::Aggregates,
+            kept: kept.into_iter().collect(),
+        })
+    }
+
+    /// Ids of the postmortems on the site now.
+    fn published_ids(&self) -> HashSet<String> {
+        on_site(&self.postmortems, self.drafts)
+            .into_iter()
+            .map(|p| p.id.value.clone())
+            .collect()
+    }
+}
+
+/// The postmortems the site shows: published and closed ones, and drafts unless
+/// `--no-drafts`.
+fn on_site(postmortems: &[Postmortem], drafts: bool) -> Vec<&Postmortem> {
+    postmortems
+        .iter()
+        .filter(|p| drafts || p.status() >= Status::Published)
+        .collect()
 }
 
 fn problems(ws: &Workspace, found: &[Diagnostic]) -> Vec<Problem> {
@@ -245,83 +572,109 @@ fn problems(ws: &Workspace, found: &[Diagnostic]) -> Vec<Problem> {
         .collect()
 }
 
-fn print_findings(ws: &Workspace, found: &[Diagnostic]) {
-    let mut shown: Vec<Diagnostic> = found.to_vec();
-    for d in &mut shown {
-        d.file = ws.display(&d.file);
-    }
-    let summary = Summary {
-        checked: 0,
-        counts: Counts::of(&shown),
-    };
-    let text = report::human(&shown, &summary, false);
-    let body: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.starts_with("checked "))
-        .collect();
-    if !body.is_empty() {
+/// Prints the findings that are new since the last build (all of them the first time),
+/// and how many went away: after an edit the terminal shows what that edit did, not the
+/// whole repository again. `found` is sorted; `shown` is what was printed before.
+fn print_findings(ws: &Workspace, found: Vec<Diagnostic>, shown: &mut Vec<Diagnostic>) {
+    let (new, resolved) = crate::diagnostic::changes(shown, &found);
+    let mut new: Vec<Diagnostic> = new.into_iter().cloned().collect();
+    *shown = found;
+    if !new.is_empty() {
+        for d in &mut new {
+            d.file = ws.display(&d.file);
+        }
+        let summary = Summary {
+            checked: 0,
+            counts: Counts::of(&new),
+        };
+        let text = report::human(&new, &summary, false);
+        let body: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("checked "))
+            .collect();
         eprintln!("{}", body.join("\n"));
+    }
+    if resolved > 0 {
+        eprintln!("{resolved} finding(s) resolved");
     }
 }
 
-/// Applies a build to the shared site: a partial build replaces every aggregate page and
-/// the postmortem pages it rendered; pages of postmortems that left the site go.
+/// `postmortems/<id>/index.html` → `<id>`
+fn postmortem_page_id(path: &str) -> Option<&str> {
+    path.strip_prefix("postmortems/")?
+        .strip_suffix("/index.html")
+}
+
+/// Puts rendered pages on the site and returns the paths whose bytes changed, appeared
+/// or went. A postmortem rendering drops the pages of postmortems that left the site; an
+/// aggregate rendering replaces every page that is not a postmortem's own.
 fn apply(
     shared: &Shared,
-    pages: Vec<render::Page>,
-    partial: bool,
+    rendered: Rendered,
     published: &HashSet<String>,
     problems: Vec<Problem>,
-) {
+) -> Vec<String> {
     let mut site = shared
         .site
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if partial {
-        site.pages.retain(|path, _| {
-            path.strip_prefix("postmortems/")
-                .and_then(|rest| rest.strip_suffix("/index.html"))
-                .is_some_and(|id| published.contains(id))
-        });
-    } else {
-        site.pages.clear();
-    }
-    for page in pages {
+    let incoming: HashSet<String> = rendered.pages.iter().map(|p| p.path.clone()).collect();
+    let mut changed = Vec::new();
+    site.pages.retain(|path, _| {
+        let keep = match (rendered.scope, postmortem_page_id(path)) {
+            (Scope::Site, _) => incoming.contains(path),
+            (_, Some(id)) => published.contains(id),
+            (Scope::Aggregates, None) => incoming.contains(path) || rendered.kept.contains(path),
+            (Scope::Postmortems, None) => true,
+        };
+        if !keep {
+            changed.push(path.clone());
+        }
+        keep
+    });
+    for page in rendered.pages {
         let path = page.path.clone();
-        site.pages.insert(path, page.into_bytes());
+        let bytes = page.into_bytes();
+        if site.pages.get(&path) != Some(&bytes) {
+            changed.push(path.clone());
+            site.pages.insert(path, bytes);
+        }
     }
     site.problems = problems;
     site.version += 1;
+    changed.sort();
+    changed
+}
+
+/// Tells open pages what changed: those showing a changed page reload; all of them
+/// refresh the problems overlay.
+fn announce(shared: &Shared, changed: &[String]) {
+    if !changed.is_empty() {
+        let paths = serde_json::to_string(changed).unwrap_or_else(|_| "[]".into());
+        shared.broadcast("reload", &paths);
+    }
+    shared.broadcast("status", "{}");
 }
 
 pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
     let root = ws.config.root.clone();
     let content_dir = ws.config.content_dir();
-    let mut builder = Builder {
-        ws,
-        opts_drafts: opts.drafts,
-        today: opts.today,
-        trust_ref: opts.trust_ref.clone(),
-        files: HashMap::new(),
-        files_checked_on: None,
-        last_good: HashMap::new(),
-    };
+    let mut builder = Builder::new(ws, opts);
     let shared = Arc::new(Shared {
         site: RwLock::new(Site::default()),
         clients: Mutex::new(Vec::new()),
     });
     let started = Instant::now();
-    let (pages, found, _) = builder.build(&Change::Everything)?;
-    print_findings(&builder.ws, &found);
-    let published = published_ids(&pages);
-    let count = pages.len();
+    let mut shown = Vec::new();
+    let (rendered, found) = builder.update(Change::Everything)?;
+    let count = rendered.pages.len();
     apply(
         &shared,
-        pages,
-        false,
-        &published,
+        rendered,
+        &builder.published_ids(),
         problems(&builder.ws, &found),
     );
+    print_findings(&builder.ws, found, &mut shown);
     // Watch before announcing the address: an edit made right after must not be missed.
     let (tx, rx) = mpsc::channel();
     let _watcher = watch(&root, &content_dir, opts.poll, tx)?;
@@ -344,24 +697,36 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
         .spawn(move || http::serve(&server, &server_shared))
         .context("cannot start the HTTP thread")?;
 
-    while let Ok(first) = rx.recv() {
+    let mut next = None;
+    loop {
+        let first = match next.take() {
+            Some(change) => change,
+            None => match rx.recv() {
+                Ok(change) => change,
+                Err(_) => break,
+            },
+        };
         // Editors save in bursts; take everything that is already queued.
-        let mut change = first;
+        let mut change: Change = first;
         while let Ok(more) = rx.try_recv() {
-            if more == Change::Everything {
-                change = Change::Everything;
-            }
+            change = change.merge(more);
         }
         let started = Instant::now();
-        match builder.build(&change) {
-            Ok((pages, found, partial)) => {
-                print_findings(&builder.ws, &found);
-                let ids = current_ids(&builder);
-                let rendered = pages.len();
-                apply(&shared, pages, partial, &ids, problems(&builder.ws, &found));
+        match builder.update(change) {
+            Ok((rendered, found)) => {
+                let scope = rendered.scope;
+                let changed = apply(
+                    &shared,
+                    rendered,
+                    &builder.published_ids(),
+                    problems(&builder.ws, &found),
+                );
+                announce(&shared, &changed);
                 let errors = found.iter().filter(|d| d.level == Level::Error).count();
+                print_findings(&builder.ws, found, &mut shown);
                 println!(
-                    "rebuilt {rendered} pages in {} ms{}",
+                    "{} in {} ms{}",
+                    describe(scope, &changed),
                     started.elapsed().as_millis(),
                     if errors > 0 {
                         format!(" ({errors} error(s) shown in the browser)")
@@ -369,13 +734,13 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
                         String::new()
                     }
                 );
-                shared.broadcast("reload", "{}");
             }
             Err(error) => {
                 let message = match error.downcast_ref::<crate::config::ConfigErrors>() {
                     Some(errors) => {
-                        print_findings(&builder.ws, &errors.0);
-                        problems(&builder.ws, &errors.0)
+                        let message = problems(&builder.ws, &errors.0);
+                        print_findings(&builder.ws, errors.0.clone(), &mut shown);
+                        message
                     }
                     None => {
                         eprintln!("error: {error:#}");
@@ -399,30 +764,53 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
             }
         }
         let _ = std::io::stdout().flush();
+        // The lists wait while more edits are queued: they are rendered once, after the
+        // last of them.
+        if builder.aggregates_due {
+            match rx.try_recv() {
+                Ok(change) => {
+                    next = Some(change);
+                    continue;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::TryRecvError::Empty) => {}
+            }
+            let started = Instant::now();
+            match builder.aggregates() {
+                Ok(rendered) => {
+                    let problems = shared
+                        .site
+                        .read()
+                        .map(|s| s.problems.clone())
+                        .unwrap_or_default();
+                    let changed = apply(&shared, rendered, &builder.published_ids(), problems);
+                    announce(&shared, &changed);
+                    println!(
+                        "{} in {} ms",
+                        describe(Scope::Aggregates, &changed),
+                        started.elapsed().as_millis()
+                    );
+                }
+                Err(error) => eprintln!("error: {error:#}"),
+            }
+            let _ = std::io::stdout().flush();
+        }
     }
     Ok(())
 }
 
-fn published_ids(pages: &[render::Page]) -> HashSet<String> {
-    pages
-        .iter()
-        .filter_map(|p| {
-            p.path
-                .strip_prefix("postmortems/")?
-                .strip_suffix("/index.html")
-                .map(str::to_owned)
-        })
-        .collect()
-}
-
-fn current_ids(builder: &Builder) -> HashSet<String> {
-    builder
-        .files
-        .iter()
-        .filter_map(|(rel, c)| c.postmortem.as_ref().or_else(|| builder.last_good.get(rel)))
-        .filter(|p| builder.opts_drafts || p.status() >= Status::Published)
-        .map(|p| p.id.value.clone())
-        .collect()
+/// "rebuilt postmortems/x/index.html", "rebuilt 12 pages of lists and exports".
+fn describe(scope: Scope, changed: &[String]) -> String {
+    let what = match scope {
+        Scope::Site => "pages",
+        Scope::Postmortems => "postmortem pages",
+        Scope::Aggregates => "pages of lists and exports",
+    };
+    match changed {
+        [] => format!("rebuilt; no {what} changed"),
+        [one] => format!("rebuilt {one}"),
+        many => format!("rebuilt {} {what}", many.len()),
+    }
 }
 
 /// Starts watching; native events where the platform has them, polling otherwise.
@@ -441,16 +829,17 @@ fn watch(
     let content_owned = content.to_path_buf();
     let handler = move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
-        let mut change = None;
+        let mut change: Option<Change> = None;
         for event in events
             .iter()
             .filter(|e| !matches!(e.kind, EventKind::Access(_)))
         {
             for path in &event.paths {
-                match classify(&root_owned, &content_owned, path) {
-                    Some(Change::Everything) => change = Some(Change::Everything),
-                    Some(Change::Content) if change.is_none() => change = Some(Change::Content),
-                    _ => {}
+                if let Some(more) = classify(&root_owned, &content_owned, path) {
+                    change = Some(match change.take() {
+                        Some(change) => change.merge(more),
+                        None => more,
+                    });
                 }
             }
         }
@@ -470,7 +859,9 @@ fn watch(
     .into_iter()
     .filter(|(p, _)| p.exists())
     .collect();
-    let delay = Duration::from_millis(50);
+    // Short: an editor's save (write, rename) lands within a millisecond or two, and
+    // events that arrive during a rebuild are taken together by the next one.
+    let delay = Duration::from_millis(15);
     if !poll {
         if let Ok(mut debouncer) = new_debouncer(delay, None, handler.clone()) {
             if targets
@@ -517,7 +908,7 @@ fn classify(root: &Path, content: &Path, path: &Path) -> Option<Change> {
         return Some(Change::Everything);
     }
     if path.starts_with(content) {
-        return Some(Change::Content);
+        return Some(Change::Content(vec![path.to_path_buf()]));
     }
     None
 }

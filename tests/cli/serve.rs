@@ -164,7 +164,7 @@ fn no_drafts_leaves_drafts_out() {
 }
 
 #[test]
-fn an_edit_shows_up_and_open_pages_are_told_to_reload() {
+fn an_edit_shows_up_and_open_pages_are_told_which_pages_changed() {
     let repo = repo_with_draft();
     let server = start(&repo, &[]);
     let stream = events(server.port);
@@ -174,13 +174,35 @@ fn an_edit_shows_up_and_open_pages_are_told_to_reload() {
         "title: Basket returned 503s",
     );
     repo.write(FILE, edited.text());
+    // Each reload event's data lists the changed pages; the lists come after the page.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut reloads = Vec::new();
+    while let Ok(line) = stream.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if let Some(data) = line.strip_prefix("data: [") {
+            reloads.push(data.to_owned());
+            if data.contains("\"index.html\"") {
+                break;
+            }
+        }
+    }
     assert!(
-        wait_for(&stream, "event: reload"),
-        "a reload event after the edit"
+        reloads
+            .first()
+            .is_some_and(|first| first.contains("\"postmortems/a/index.html\"")
+                && !first.contains("\"index.html\"")),
+        "the postmortem's own page is announced first, alone: {reloads:?}"
     );
-    assert!(eventually(|| get(server.port, "/postmortems/a/index.html")
+    assert!(
+        reloads.iter().any(|r| r.contains("\"index.html\"")),
+        "then the lists that show it: {reloads:?}"
+    );
+    assert!(
+        reloads.iter().all(|r| !r.contains("static/style.css")),
+        "unchanged pages are not announced: {reloads:?}"
+    );
+    assert!(get(server.port, "/postmortems/a/index.html")
         .1
-        .contains("Basket")));
+        .contains("Basket"));
 }
 
 #[test]
@@ -249,4 +271,168 @@ fn a_port_in_use_moves_to_the_next_free_one() {
         line.contains(&format!("port {} is in use", first.port)),
         "{line}"
     );
+}
+
+/// The pages an edit can reach: every kind of list, export and postmortem page.
+const PAGES: &[&str] = &[
+    "/",
+    "/postmortems/a/",
+    "/postmortems/b/",
+    "/postmortems/c/",
+    "/postmortems/d/",
+    "/tags/database/",
+    "/tags/capacity/",
+    "/tags/queues/",
+    "/services/checkout-api/",
+    "/services/billing/",
+    "/severity/sev2/",
+    "/severity/sev1/",
+    "/years/2026/",
+    "/years/2025/",
+    "/people/bob/",
+    "/people/carol/",
+    "/people/dave/",
+    "/people/",
+    "/tags/",
+    "/actions/",
+    "/trends/",
+    "/feed.xml",
+    "/postmortems.json",
+    "/static/search-index.js",
+    "/action-items.csv",
+    "/action-items.ics",
+];
+
+fn site_of(port: u16) -> Vec<(u16, String)> {
+    PAGES.iter().map(|p| get(port, p)).collect()
+}
+
+#[test]
+fn after_edits_the_site_is_exactly_what_a_fresh_start_serves() {
+    // Three drafts that share services and tags, so each suggests the others.
+    let repo = Repo::new();
+    let draft = |title: &str, day: &str| {
+        Pm::with_status("draft")
+            .replace(
+                "title: Checkout returned 503s for 40 minutes",
+                &format!("title: {title}"),
+            )
+            .replace(
+                "started_at: 2026-11-02T09:00:00+01:00",
+                &format!("started_at: {day}T09:00:00+01:00"),
+            )
+    };
+    repo.write("content/a.md", draft("Alpha outage", "2026-11-02"));
+    repo.write("content/b.md", draft("Beta outage", "2026-10-02"));
+    repo.write("content/c.md", draft("Gamma outage", "2026-09-02"));
+    let server = start(&repo, &[]);
+    let title_seen =
+        |path: &str, text: &str| eventually(|| get(server.port, path).1.contains(text));
+
+    // A prose edit: the card and every list showing it change, nothing else moves.
+    repo.write("content/a.md", draft("Alpha outage, revised", "2026-11-02"));
+    assert!(title_seen("/tags/database/", "Alpha outage, revised"));
+    // New keys and a new time: suggestions and taxonomy pages move.
+    repo.write(
+        "content/b.md",
+        draft("Beta outage", "2025-06-01")
+            .replace("tags: [database, capacity]", "tags: [queues]")
+            .replace("services: [checkout-api, orders-db]", "services: [billing]")
+            .replace("severity: SEV2", "severity: SEV1"),
+    );
+    assert!(title_seen("/tags/queues/", "Beta outage"));
+    for left in ["/tags/database/", "/severity/sev2/", "/years/2026/"] {
+        assert!(
+            eventually(|| !get(server.port, left).1.contains("Beta outage")),
+            "{left} no longer lists the postmortem that left it"
+        );
+    }
+    // A new owner for an action item, a new file, and a file that goes.
+    repo.write(
+        "content/c.md",
+        draft("Gamma outage", "2026-09-02").replace("    owner: carol\n", "    owner: dave\n"),
+    );
+    repo.write("content/d.md", draft("Delta outage", "2026-08-02"));
+    assert!(title_seen("/", "Delta outage"));
+    std::fs::remove_file(repo.path().join("content/a.md")).expect("remove a.md");
+    assert!(eventually(|| get(server.port, "/postmortems/a/").0 == 404));
+
+    let fresh = start(&repo, &[]);
+    let expected = site_of(fresh.port);
+    assert!(
+        eventually(|| site_of(server.port) == expected),
+        "the edited site converges on a fresh start's pages"
+    );
+    let differing: Vec<&str> = PAGES
+        .iter()
+        .zip(site_of(server.port).iter().zip(&expected))
+        .filter(|(_, (a, b))| a != b)
+        .map(|(p, _)| *p)
+        .collect();
+    assert!(differing.is_empty(), "pages differ: {differing:?}");
+}
+
+#[test]
+fn the_terminal_shows_what_an_edit_changed_not_every_finding_again() {
+    let repo = repo_with_draft();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["serve", "--port", "0", "--today", TODAY])
+        .current_dir(repo.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start debrief serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let server = Server { child, port: 0 };
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let settle = |lines: &mpsc::Receiver<String>| -> Vec<String> {
+        let mut seen = Vec::new();
+        while let Ok(line) = lines.recv_timeout(Duration::from_millis(1500)) {
+            seen.push(line);
+        }
+        seen
+    };
+    let before = settle(&lines);
+    assert!(
+        !before
+            .iter()
+            .any(|l| l.contains("action-item-owner-missing")),
+        "the fixture starts without the finding: {before:?}"
+    );
+
+    repo.write(
+        FILE,
+        Pm::with_status("draft")
+            .remove_line("    owner: carol")
+            .text(),
+    );
+    let after_edit = settle(&lines);
+    let new: Vec<&String> = after_edit.iter().filter(|l| l.contains("]: ")).collect();
+    assert_eq!(
+        new.len(),
+        1,
+        "only the new finding is printed: {after_edit:?}"
+    );
+    assert!(
+        new[0].contains("action-item-owner-missing"),
+        "{after_edit:?}"
+    );
+
+    repo.write(FILE, Pm::with_status("draft").text());
+    let after_fix = settle(&lines);
+    assert!(
+        after_fix.iter().any(|l| l == "1 finding(s) resolved"),
+        "the fix is acknowledged: {after_fix:?}"
+    );
+    assert!(
+        !after_fix.iter().any(|l| l.contains("]: ")),
+        "nothing else is printed again: {after_fix:?}"
+    );
+    drop(server);
 }
