@@ -51,7 +51,11 @@ impl Page {
         self.len() == 0
     }
 
-    pub fn into_bytes(self) -> Vec<u8> {
+    pub fn into_bytes(mut self) -> Vec<u8> {
+        // One part (most pages, and the exports `serve` collects): no copy.
+        if self.parts.len() == 1 {
+            return self.parts.pop().unwrap_or_default();
+        }
         self.parts.concat()
     }
 }
@@ -131,7 +135,7 @@ struct Term {
 }
 
 /// The names that share one taxonomy slug, and the postmortems (by index) that carry them.
-type TermGroup = (BTreeSet<String>, Vec<usize>);
+type TermGroup<'a> = (BTreeSet<&'a str>, Vec<usize>);
 
 struct Renderer<'a> {
     theme: &'a Theme,
@@ -467,9 +471,9 @@ impl<'a> Prepared<'a> {
     /// items, trends, feed, calendar and CSV exports), then the 404 page and theme assets.
     /// With `only`, the pages of one taxonomy term or person are rendered for the terms
     /// and people it names; the paths of those left as they were are returned.
-    pub fn aggregates(
+    pub fn aggregates<'o>(
         &self,
-        ordered: &Ordered,
+        ordered: &Ordered<'o>,
         only: Option<&Touched>,
         sink: &dyn Sink,
     ) -> Result<Vec<String>> {
@@ -481,15 +485,26 @@ impl<'a> Prepared<'a> {
         // Taxonomies: term → indexes into `cards`.
         // Keyed by slug: names that differ only in case or punctuation share one page, and
         // that page lists all of them.
-        let mut by: BTreeMap<(&str, String), TermGroup> = BTreeMap::new();
-        let mut add = |kind: &'static str, name: &str, i: usize| {
-            let entry = by.entry((kind, slug(name))).or_default();
-            entry.0.insert(name.to_owned());
+        // Slugs are made once per distinct name, not once per postmortem.
+        let mut slugs: HashMap<&str, String> = HashMap::new();
+        for (pm, card) in postmortems.iter().zip(cards.iter()) {
+            let names = pm.services.iter().chain(&pm.tags).map(|n| n.value.as_str());
+            for name in names.chain([card.severity.as_str(), card.year.as_str()]) {
+                if !slugs.contains_key(name) {
+                    slugs.insert(name, slug(name));
+                }
+            }
+        }
+        let mut by: BTreeMap<(&str, &str), TermGroup> = BTreeMap::new();
+        let mut add = |kind: &'static str, name: &'o str, i: usize| {
+            let Some(slug) = slugs.get(name) else { return };
+            let entry = by.entry((kind, slug.as_str())).or_default();
+            entry.0.insert(name);
             if entry.1.last() != Some(&i) {
                 entry.1.push(i);
             }
         };
-        let mut people: BTreeMap<String, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+        let mut people: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
         for (i, pm) in postmortems.iter().enumerate() {
             let card = &cards[i];
             add("severity", &card.severity, i);
@@ -503,10 +518,10 @@ impl<'a> Prepared<'a> {
                 add("tags", &t.value, i);
             }
             if let Some(owner) = &pm.owner {
-                people.entry(owner.value.clone()).or_default().0.push(i);
+                people.entry(owner.value.as_str()).or_default().0.push(i);
             }
             for r in pm.responders.iter().flat_map(|r| &r.value) {
-                people.entry(r.value.clone()).or_default().1.push(i);
+                people.entry(r.value.as_str()).or_default().1.push(i);
             }
         }
         for owner in postmortems
@@ -514,7 +529,7 @@ impl<'a> Prepared<'a> {
             .flat_map(|pm| pm.items())
             .filter_map(|i| i.owner.as_ref())
         {
-            people.entry(owner.value.clone()).or_default();
+            people.entry(owner.value.as_str()).or_default();
         }
         // List rows are rendered once per card and depth, then reused by every list.
         let rows = |piece: Piece| -> Result<Vec<Arc<Vec<u8>>>> {
@@ -530,7 +545,7 @@ impl<'a> Prepared<'a> {
                 .collect()
         };
         let term_name =
-            |names: &BTreeSet<String>| names.iter().cloned().collect::<Vec<_>>().join(" / ");
+            |names: &BTreeSet<&str>| names.iter().copied().collect::<Vec<_>>().join(" / ");
         let terms = |kind: &str| -> Vec<Term> {
             by.iter()
                 .filter(|((k, _), _)| *k == kind)
@@ -688,10 +703,10 @@ impl<'a> Prepared<'a> {
                 let person = ctx.person(handle);
                 let roles = config
                     .people
-                    .get(handle)
+                    .get(*handle)
                     .map(|p| p.roles.clone())
                     .unwrap_or_default();
-                let mine = items_of.get(handle.as_str()).map_or(&[][..], Vec::as_slice);
+                let mine = items_of.get(*handle).map_or(&[][..], Vec::as_slice);
                 let path = person_path(handle);
                 let mut lists = Lists::default();
                 let (owned, responded) = (pick(&mut lists, owned), pick(&mut lists, responded));
@@ -916,15 +931,9 @@ fn incident<'a>(
         .config
         .workflow
         .declare_limit(pm.severity.as_ref().map(|s| s.value.as_str()));
-    let standing_signoff = card.signed_off;
-    let time_to_publish = if standing_signoff {
-        let standing = ctx.standing(pm);
-        match (standing.signoff, &pm.resolved_at) {
-            (Some(s), Some(resolved)) => Some(s.time - resolved.value),
-            _ => None,
-        }
-    } else {
-        None
+    let time_to_publish = match (card.signed_off_at, &pm.resolved_at) {
+        (Some(signed), Some(resolved)) => Some(signed - resolved.value),
+        _ => None,
     };
     Some(trends::Incident {
         id: &pm.id.value,

@@ -55,6 +55,9 @@ pub struct Card {
     pub owner: Option<PersonRef>,
     pub summary: Option<String>,
     pub signed_off: bool,
+    /// When the tech lead signed off (for the time-to-publish trend).
+    #[serde(skip)]
+    pub signed_off_at: Option<DateTime<FixedOffset>>,
     /// Sort key: incident time as RFC 3339 in UTC.
     #[serde(skip)]
     pub sort_key: String,
@@ -288,6 +291,7 @@ impl Context<'_> {
             owner: pm.owner.as_ref().map(|o| self.person(&o.value)),
             summary: pm.summary.as_ref().map(|s| s.value.trim().to_owned()),
             signed_off: standing.signoff.is_some(),
+            signed_off_at: standing.signoff.as_ref().map(|s| s.time),
             sort_key: when.map(|t| t.to_utc().to_rfc3339()).unwrap_or_default(),
         }
     }

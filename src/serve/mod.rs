@@ -97,7 +97,8 @@ struct Cached {
 enum Change {
     /// `debrief.toml`, the theme or `.debrief/`: everything is read again.
     Everything,
-    /// Paths under the content folder, as the watcher named them.
+    /// Paths under the content folder, as the watcher named them (none when only git's
+    /// HEAD or refs moved: the update then checks whether history moved).
     Content(Vec<PathBuf>),
 }
 
@@ -712,6 +713,8 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
             change = change.merge(more);
         }
         let started = Instant::now();
+        // Only git's HEAD or refs moved: say nothing unless a page changed.
+        let quiet = matches!(&change, Change::Content(paths) if paths.is_empty());
         match builder.update(change) {
             Ok((rendered, found)) => {
                 let scope = rendered.scope;
@@ -724,16 +727,18 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
                 announce(&shared, &changed);
                 let errors = found.iter().filter(|d| d.level == Level::Error).count();
                 print_findings(&builder.ws, found, &mut shown);
-                println!(
-                    "{} in {} ms{}",
-                    describe(scope, &changed),
-                    started.elapsed().as_millis(),
-                    if errors > 0 {
-                        format!(" ({errors} error(s) shown in the browser)")
-                    } else {
-                        String::new()
-                    }
-                );
+                if !(quiet && changed.is_empty()) {
+                    println!(
+                        "{} in {} ms{}",
+                        describe(scope, &changed),
+                        started.elapsed().as_millis(),
+                        if errors > 0 {
+                            format!(" ({errors} error(s) shown in the browser)")
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
             }
             Err(error) => {
                 let message = match error.downcast_ref::<crate::config::ConfigErrors>() {
@@ -827,6 +832,12 @@ fn watch(
 
     let root_owned = root.to_path_buf();
     let content_owned = content.to_path_buf();
+    // A commit, checkout or fetch moves what approvals are judged against.
+    let git_dir = crate::git::Repo::discover(root)
+        .ok()
+        .flatten()
+        .map(|repo| repo.git_dir().to_path_buf());
+    let git_owned = git_dir.clone();
     let handler = move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
         let mut change: Option<Change> = None;
@@ -835,7 +846,9 @@ fn watch(
             .filter(|e| !matches!(e.kind, EventKind::Access(_)))
         {
             for path in &event.paths {
-                if let Some(more) = classify(&root_owned, &content_owned, path) {
+                let more = classify(&root_owned, &content_owned, path)
+                    .or_else(|| git_owned.as_deref().and_then(|git| classify_git(git, path)));
+                if let Some(more) = more {
                     change = Some(match change.take() {
                         Some(change) => change.merge(more),
                         None => more,
@@ -857,6 +870,12 @@ fn watch(
         (root.join(".debrief"), RecursiveMode::Recursive),
     ]
     .into_iter()
+    .chain(git_dir.iter().flat_map(|git| {
+        [
+            (git.clone(), RecursiveMode::NonRecursive),
+            (git.join("refs"), RecursiveMode::Recursive),
+        ]
+    }))
     .filter(|(p, _)| p.exists())
     .collect();
     // Short: an editor's save (write, rename) lands within a millisecond or two, and
@@ -911,6 +930,16 @@ fn classify(root: &Path, content: &Path, path: &Path) -> Option<Change> {
         return Some(Change::Content(vec![path.to_path_buf()]));
     }
     None
+}
+
+/// HEAD and refs moving (a commit, checkout, fetch): the next update asks git whether
+/// HEAD or the trust ref moved. The index and objects change on every `git status` and
+/// `git add` and tell nothing.
+fn classify_git(git_dir: &Path, path: &Path) -> Option<Change> {
+    let moved = path == git_dir.join("HEAD")
+        || path == git_dir.join("packed-refs")
+        || path.starts_with(git_dir.join("refs"));
+    moved.then(|| Change::Content(Vec::new()))
 }
 
 fn open_browser(url: &str) {

@@ -26,10 +26,14 @@ impl Drop for Server {
 }
 
 fn start(repo: &Repo, extra: &[&str]) -> Server {
+    start_in(repo.path(), extra)
+}
+
+fn start_in(dir: &std::path::Path, extra: &[&str]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_debrief"))
         .args(["serve", "--port", "0", "--today", TODAY])
         .args(extra)
-        .current_dir(repo.path())
+        .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -435,4 +439,21 @@ fn the_terminal_shows_what_an_edit_changed_not_every_finding_again() {
         "nothing else is printed again: {after_fix:?}"
     );
     drop(server);
+}
+
+#[test]
+fn a_commit_shows_without_an_edit() {
+    use crate::git_harness::{bob, GitRepo, PM_FILE, PM_ID};
+    let repo = GitRepo::new();
+    let server = start_in(&repo.path(), &[]);
+    let page = format!("/postmortems/{PM_ID}/");
+    let (_, before) = get(server.port, &page);
+    let file = repo.read(PM_FILE);
+    // A review is a commit with trailers; the postmortem's file does not change.
+    repo.review(&bob(), PM_ID);
+    assert_eq!(repo.read(PM_FILE), file, "the review left the file alone");
+    assert!(
+        eventually(|| get(server.port, &page).1 != before),
+        "the page shows the review once HEAD moves"
+    );
 }
