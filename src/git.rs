@@ -69,7 +69,7 @@ impl Repo {
 
     /// Every commit reachable from HEAD whose message `wanted` accepts. Only the raw
     /// commit bytes are searched for the rest, which keeps a walk over 100k commits cheap.
-    pub fn scan(&self, wanted: impl Fn(&str) -> bool) -> Result<Vec<Commit>> {
+    pub fn scan(&self, wanted: impl Fn(&[u8]) -> bool) -> Result<Vec<Commit>> {
         if !self.has_head() {
             return Ok(Vec::new());
         }
@@ -80,7 +80,7 @@ impl Repo {
     /// git reads history about twice as fast as a libgit2 walk, so it is used when
     /// git is installed; libgit2 is the fallback and gives the same answers (a test
     /// compares them).
-    fn walk(&self, known: Option<Oid>, wanted: &dyn Fn(&str) -> bool) -> Result<Vec<Commit>> {
+    fn walk(&self, known: Option<Oid>, wanted: &dyn Fn(&[u8]) -> bool) -> Result<Vec<Commit>> {
         match self.walk_with_git_cli(known, wanted) {
             Ok(Some(found)) => Ok(found),
             Ok(None) => self.walk_with_libgit2(known, wanted),
@@ -94,7 +94,7 @@ impl Repo {
     fn walk_with_git_cli(
         &self,
         known: Option<Oid>,
-        wanted: &dyn Fn(&str) -> bool,
+        wanted: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Option<Vec<Commit>>> {
         use std::io::BufRead as _;
         use std::process::{Command, Stdio};
@@ -161,10 +161,11 @@ impl Repo {
                 .iter()
                 .position(|&b| b != b'\n')
                 .unwrap_or(message.len());
-            let message = String::from_utf8_lossy(&message[start..]);
-            if !wanted(&message) {
+            let message = &message[start..];
+            if !wanted(message) {
                 continue;
             }
+            let message = String::from_utf8_lossy(message);
             let Some(time) = parse_time(&String::from_utf8_lossy(when)) else {
                 continue;
             };
@@ -199,7 +200,7 @@ impl Repo {
     fn walk_with_libgit2(
         &self,
         known: Option<Oid>,
-        wanted: &dyn Fn(&str) -> bool,
+        wanted: &dyn Fn(&[u8]) -> bool,
     ) -> Result<Vec<Commit>> {
         let mut found = Vec::new();
         let mut walk = self.repo.revwalk().context("cannot walk the git history")?;
@@ -220,17 +221,17 @@ impl Repo {
                 .read(oid)
                 .with_context(|| format!("cannot read commit {oid}"))?;
             let data = raw.data();
-            if !wanted(&String::from_utf8_lossy(data)) {
+            if !wanted(data) {
                 continue;
             }
             let commit = self
                 .repo
                 .find_commit(oid)
                 .with_context(|| format!("cannot read commit {oid}"))?;
-            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-            if !wanted(&message) {
+            if !wanted(commit.message_bytes()) {
                 continue;
             }
+            let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
             let author = commit.author();
             found.push(Commit {
                 id: oid.to_string(),
@@ -251,7 +252,7 @@ impl Repo {
     pub fn scan_cached(
         &self,
         filter_version: u32,
-        wanted: impl Fn(&str) -> bool,
+        wanted: impl Fn(&[u8]) -> bool,
     ) -> Result<Vec<Commit>> {
         if !self.has_head() {
             return Ok(Vec::new());
@@ -680,7 +681,7 @@ mod tests {
         let merge = commit(root, &[&head, &side], b"Merge\n");
         git(root, &["update-ref", "HEAD", &merge], None);
         let repo = Repo::open(&root.join(".git")).unwrap();
-        let all = |_: &str| true;
+        let all = |_: &[u8]| true;
         let by_cli = repo.walk_with_git_cli(None, &all).unwrap().unwrap();
         let by_lib = repo.walk_with_libgit2(None, &all).unwrap();
         let facts = |commits: &[Commit]| {
