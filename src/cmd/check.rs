@@ -462,7 +462,23 @@ impl Rechecker {
                 postmortems.iter().collect()
             }
             Some(changed) => {
-                for file in changed {
+                // A duplicate id's finding names the other files: those sharing an id
+                // with a changed file are judged again too. (While the ids stay the same
+                // as a whole, the changed files' old ids are among their new ones.)
+                let shared: HashSet<&str> = postmortems
+                    .iter()
+                    .filter(|p| changed.contains(&p.file))
+                    .map(|p| p.id.value.as_str())
+                    .collect();
+                let again: Vec<&Postmortem> = postmortems
+                    .iter()
+                    .filter(|p| changed.contains(&p.file) || shared.contains(p.id.value.as_str()))
+                    .collect();
+                let files = changed
+                    .iter()
+                    .map(String::as_str)
+                    .chain(again.iter().map(|p| p.file.as_str()));
+                for file in files {
                     for key in self
                         .per_file
                         .remove(file)
@@ -472,10 +488,7 @@ impl Rechecker {
                         self.closures.remove(&key);
                     }
                 }
-                postmortems
-                    .iter()
-                    .filter(|p| changed.contains(&p.file))
-                    .collect()
+                again
             }
         };
         let (closures, closure_findings) = git.closures(config, &again, &mut self.log)?;

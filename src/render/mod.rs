@@ -305,10 +305,11 @@ pub enum Which<'a> {
     These(&'a HashSet<String>),
     /// The pages that list one of these postmortem ids among their related incidents.
     PointingAt(&'a HashSet<String>),
-    /// The pages that may list one of these ids (explicitly, or as a neighbour in time
-    /// under a shared key), whatever they list now: after the ids' keys, time or
-    /// publication changed, which moves what their neighbours suggest.
-    Near(&'a HashSet<String>),
+    /// The pages of the first ids and of those that may list one of them (explicitly, or
+    /// as a neighbour in time under a shared key), whatever they list now, and the pages
+    /// of the second ids: after the first ids' keys, time or publication changed, which
+    /// moves what their neighbours suggest (the second: who their neighbours were).
+    Near(&'a HashSet<String>, &'a HashSet<String>),
 }
 
 /// What every page of one rendering shares: the theme, the view context and the input.
@@ -422,16 +423,22 @@ impl<'a> Prepared<'a> {
                 .filter(|&i| ids.contains(&postmortems[i].id.value))
                 .collect(),
             // Those that list one of `ids` as related, and those that may suggest it.
-            Which::PointingAt(ids) | Which::Near(ids) => {
+            Which::PointingAt(ids) | Which::Near(ids, _) => {
                 let mut near: HashSet<&str> = HashSet::new();
                 for pm in postmortems.iter().filter(|p| ids.contains(&p.id.value)) {
                     near.extend(index.neighbours(pm));
                 }
+                let also = match which {
+                    Which::Near(ids, also) => Some((ids, also)),
+                    _ => None,
+                };
                 (0..postmortems.len())
                     .filter(|&i| {
                         let pm = postmortems[i];
-                        near.contains(pm.id.value.as_str())
+                        let id = &pm.id.value;
+                        near.contains(id.as_str())
                             || pm.related.iter().any(|r| ids.contains(&r.value))
+                            || also.is_some_and(|(ids, also)| ids.contains(id) || also.contains(id))
                     })
                     .collect()
             }
@@ -449,7 +456,7 @@ impl<'a> Prepared<'a> {
             .zip(related)
             .filter(|(_, related)| match which {
                 Which::PointingAt(ids) => points_at(related, ids),
-                Which::All | Which::These(_) | Which::Near(_) => true,
+                Which::All | Which::These(_) | Which::Near(..) => true,
             })
             .try_for_each(|(&i, related)| {
                 let (pm, card) = (postmortems[i], ordered.cards[i]);

@@ -720,12 +720,21 @@ impl RelatedIndex {
 /// How many incidents before and after in time a suggestion may come from, per key.
 const NEIGHBOURS: usize = 25;
 
+/// A postmortem's id, time, status and keys, as [`related_signature`] gives them.
+pub type RelatedSignature = (
+    String,
+    Option<DateTime<FixedOffset>>,
+    Status,
+    Vec<(usize, String)>,
+);
+
 /// What a postmortem contributes to a [`RelatedIndex`]: while this stays the same after
 /// an edit (and no postmortem comes or goes), the index stays valid.
-pub fn related_signature(pm: &Postmortem) -> (String, Option<i64>, Status, Vec<(usize, String)>) {
+pub fn related_signature(pm: &Postmortem) -> RelatedSignature {
     (
         pm.id.value.clone(),
-        pm.incident_time().map(|t| t.timestamp()),
+        // The instant to the nanosecond: the site's order depends on all of it.
+        pm.incident_time(),
         pm.status(),
         related_keys(pm)
             .map(|(kind, key, _)| (kind, key.to_owned()))

@@ -153,6 +153,11 @@ struct Builder {
     /// suggestions may have moved.
     related_moved: bool,
     repaint: HashSet<String>,
+    /// The related index describes the site before the current batch of edits.
+    related_stale: bool,
+    /// The last update failed: the next one starts from scratch (the failure may have
+    /// been a broken `debrief.toml`, which must stay reported until it is fixed).
+    failed: bool,
     /// The terms and people whose pages edits touched since the aggregates were rendered.
     touched: Touched,
     /// Each postmortem's export entries and list rows, dropped with its card.
@@ -197,6 +202,8 @@ impl Builder {
             related: None,
             related_moved: false,
             repaint: HashSet::new(),
+            related_stale: false,
+            failed: false,
             touched: Touched::default(),
             memo: Memo::default(),
             pending: HashSet::new(),
@@ -204,22 +211,32 @@ impl Builder {
         }
     }
 
+    /// Makes the next update read every file again and render the whole site. The last
+    /// good version of each postmortem is kept: a file that does not parse stays on the
+    /// site as it was, through config changes and a new day too.
     fn forget_files(&mut self) {
         self.files.clear();
-        self.postmortems.clear();
         self.cards.clear();
         self.memo.clear();
         self.related = None;
+        self.related_stale = false;
+        self.related_moved = false;
+        self.repaint.clear();
+        self.touched = Touched::default();
+        self.pending.clear();
+        self.aggregates_due = false;
     }
 
-    /// Drops the related index after `old` (the version of a postmortem the index knew)
-    /// changed its keys, time, id or publication, remembering whom it was near.
+    /// Notes that `old` (the version of a postmortem the related index knew) changed its
+    /// keys, time, id or publication, remembering whom it was near. The index is kept
+    /// until the update rebuilds it, so every change of one batch is looked up in the
+    /// index of the state before it.
     fn drop_related(&mut self, old: Option<&Postmortem>) {
         if let (Some(index), Some(old)) = (&self.related, old) {
             self.repaint
                 .extend(index.neighbours(old).into_iter().map(str::to_owned));
         }
-        self.related = None;
+        self.related_stale = true;
         self.related_moved = true;
     }
 
@@ -292,12 +309,15 @@ impl Builder {
                 self.read(path, rules, changed);
             }
         }
-        let gone: Vec<String> = self
+        let mut gone: Vec<String> = self
             .files
             .keys()
+            .chain(self.postmortems.iter().map(|p| &p.file))
             .filter(|k| !seen.contains(*k))
             .cloned()
             .collect();
+        gone.sort_unstable();
+        gone.dedup();
         for rel in gone {
             self.forget(&rel, changed);
         }
@@ -328,24 +348,22 @@ impl Builder {
             let rel = content::relative_name(&root, path);
             let markdown = path.extension().is_some_and(|e| e == "md");
             match std::fs::symlink_metadata(path) {
+                // Read even when its time and size look unchanged: the watcher saw a
+                // write, and a coarse clock can hide a same-length save.
                 Ok(meta) if meta.is_file() && markdown => {
-                    let unchanged = self.files.get(&rel).is_some_and(|cached| {
-                        Self::stamp(path).is_some_and(|stamp| stamp == cached.stamp)
-                    });
-                    if !unchanged {
-                        let path = ContentPath {
-                            rel,
-                            abs: path.clone(),
-                        };
-                        self.read(&path, rules, changed);
-                    }
+                    let path = ContentPath {
+                        rel,
+                        abs: path.clone(),
+                    };
+                    self.read(&path, rules, changed);
                 }
                 Ok(meta) if meta.is_file() => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let folder = format!("{rel}/");
+                    let was_link = self.skipped_links.iter().any(|d| d.file == rel);
                     if self.files.contains_key(&rel) {
                         self.forget(&rel, changed);
-                    } else if self.files.keys().any(|f| f.starts_with(&folder)) {
+                    } else if was_link || self.files.keys().any(|f| f.starts_with(&folder)) {
                         return self.rescan(rules, changed);
                     }
                 }
@@ -358,6 +376,20 @@ impl Builder {
     /// Takes in a change and renders what it touched: the whole site, or the pages of the
     /// edited postmortems (the aggregate pages are then due, see [`Builder::aggregates`]).
     fn update(&mut self, change: Change) -> Result<(Rendered, Vec<Diagnostic>)> {
+        let change = if std::mem::take(&mut self.failed) {
+            Change::Everything
+        } else {
+            change
+        };
+        let result = self.update_with(change);
+        if result.is_err() {
+            self.failed = true;
+            self.forget_files();
+        }
+        result
+    }
+
+    fn update_with(&mut self, change: Change) -> Result<(Rendered, Vec<Diagnostic>)> {
         let paths = match change {
             Change::Everything => {
                 self.ws = Workspace::open(&self.ws.config.root)?;
@@ -446,7 +478,7 @@ impl Builder {
                 .filter_map(|p| cards.get(&p.file))
                 .collect(),
         );
-        if changed.all {
+        if changed.all || std::mem::take(&mut self.related_stale) {
             self.related = None;
         }
         let index = match self.related.take() {
@@ -482,18 +514,18 @@ impl Builder {
     /// The pages that aggregate postmortems, after edits were served: the index, lists,
     /// action items, trends, feed and exports, and postmortem pages that point at an
     /// edited one.
-    fn aggregates(&mut self) -> Result<Rendered> {
+    fn aggregates(&mut self) -> Result<Option<Rendered>> {
         self.aggregates_due = false;
         let pending = std::mem::take(&mut self.pending);
         let (Some(theme), Some((history, trust, closures)), Some(today)) =
             (&self.theme, self.checker.current(), self.checked_on)
         else {
-            return Ok(Rendered {
-                pages: Vec::new(),
-                scope: Scope::Postmortems,
-                kept: HashSet::new(),
-            });
+            return Ok(None);
         };
+        if self.files.is_empty() {
+            // Nothing to build on: the next update renders everything.
+            return Ok(None);
+        }
         let published = on_site(&self.postmortems, self.drafts);
         let cards: Vec<&Card> = published
             .iter()
@@ -520,22 +552,18 @@ impl Builder {
         let pages = render::Collect::default();
         site.exports(&ordered, &pages)?;
         if std::mem::take(&mut self.related_moved) {
-            site.postmortem_pages(&ordered, index, Which::Near(&pending), &pages)?;
-            let repaint: HashSet<String> = std::mem::take(&mut self.repaint)
-                .into_iter()
-                .filter(|id| !pending.contains(id))
-                .collect();
-            site.postmortem_pages(&ordered, index, Which::These(&repaint), &pages)?;
+            let repaint = std::mem::take(&mut self.repaint);
+            site.postmortem_pages(&ordered, index, Which::Near(&pending, &repaint), &pages)?;
         } else {
             site.postmortem_pages(&ordered, index, Which::PointingAt(&pending), &pages)?;
         }
         let touched = std::mem::take(&mut self.touched);
         let kept = site.aggregates(&ordered, Some(&touched), &pages)?;
-        Ok(Rendered {
+        Ok(Some(Rendered {
             pages: pages.into_pages(),
             scope: Scope::Aggregates,
             kept: kept.into_iter().collect(),
-        })
+        }))
     }
 
     /// Ids of the postmortems on the site now.
@@ -782,7 +810,8 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
             }
             let started = Instant::now();
             match builder.aggregates() {
-                Ok(rendered) => {
+                Ok(None) => {}
+                Ok(Some(rendered)) => {
                     let problems = shared
                         .site
                         .read()
@@ -796,7 +825,11 @@ pub fn run(ws: Workspace, opts: &ServeOptions) -> Result<()> {
                         started.elapsed().as_millis()
                     );
                 }
-                Err(error) => eprintln!("error: {error:#}"),
+                Err(error) => {
+                    // The lists are not on the site: the next update renders everything.
+                    builder.failed = true;
+                    eprintln!("error: {error:#}");
+                }
             }
             let _ = std::io::stdout().flush();
         }

@@ -311,24 +311,58 @@ fn site_of(port: u16) -> Vec<(u16, String)> {
     PAGES.iter().map(|p| get(port, p)).collect()
 }
 
-#[test]
-fn after_edits_the_site_is_exactly_what_a_fresh_start_serves() {
-    // Three drafts that share services and tags, so each suggests the others.
+/// A draft with its own title and start day (same services and tags as the others, so
+/// each suggests the others).
+fn draft(title: &str, day: &str) -> Pm {
+    Pm::with_status("draft")
+        .replace(
+            "title: Checkout returned 503s for 40 minutes",
+            &format!("title: {title}"),
+        )
+        .replace(
+            "started_at: 2026-11-02T09:00:00+01:00",
+            &format!("started_at: {day}T09:00:00+01:00"),
+        )
+}
+
+fn three_drafts() -> Repo {
     let repo = Repo::new();
-    let draft = |title: &str, day: &str| {
-        Pm::with_status("draft")
-            .replace(
-                "title: Checkout returned 503s for 40 minutes",
-                &format!("title: {title}"),
-            )
-            .replace(
-                "started_at: 2026-11-02T09:00:00+01:00",
-                &format!("started_at: {day}T09:00:00+01:00"),
-            )
-    };
     repo.write("content/a.md", draft("Alpha outage", "2026-11-02"));
     repo.write("content/b.md", draft("Beta outage", "2026-10-02"));
     repo.write("content/c.md", draft("Gamma outage", "2026-09-02"));
+    repo
+}
+
+/// The findings the overlay has (without the site's version counter).
+fn findings_of(port: u16) -> String {
+    let (_, body) = get(port, "/__debrief/status.json");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    status["diagnostics"].to_string()
+}
+
+/// Asserts that the edited `server` ends up serving exactly what a fresh `serve` with
+/// the same `args` serves: pages and findings.
+fn assert_converges(repo: &Repo, server: &Server, args: &[&str]) {
+    let fresh = start(repo, args);
+    let expected = (site_of(fresh.port), findings_of(fresh.port));
+    let now = || (site_of(server.port), findings_of(server.port));
+    if eventually(|| now() == expected) {
+        return;
+    }
+    let (pages, findings) = now();
+    let differing: Vec<&str> = PAGES
+        .iter()
+        .zip(pages.iter().zip(&expected.0))
+        .filter(|(_, (a, b))| a != b)
+        .map(|(p, _)| *p)
+        .collect();
+    assert!(differing.is_empty(), "pages differ: {differing:?}");
+    assert_eq!(findings, expected.1, "the findings differ");
+}
+
+#[test]
+fn after_edits_the_site_is_exactly_what_a_fresh_start_serves() {
+    let repo = three_drafts();
     let server = start(&repo, &[]);
     let title_seen =
         |path: &str, text: &str| eventually(|| get(server.port, path).1.contains(text));
@@ -360,20 +394,122 @@ fn after_edits_the_site_is_exactly_what_a_fresh_start_serves() {
     assert!(title_seen("/", "Delta outage"));
     std::fs::remove_file(repo.path().join("content/a.md")).expect("remove a.md");
     assert!(eventually(|| get(server.port, "/postmortems/a/").0 == 404));
+    assert_converges(&repo, &server, &[]);
+}
 
-    let fresh = start(&repo, &[]);
-    let expected = site_of(fresh.port);
-    assert!(
-        eventually(|| site_of(server.port) == expected),
-        "the edited site converges on a fresh start's pages"
+#[test]
+fn edits_saved_together_and_related_lists_converge() {
+    let repo = three_drafts();
+    // `a` shares nothing with the others.
+    let apart = |day: &str| {
+        draft("Alpha outage", day)
+            .replace("services: [checkout-api, orders-db]", "services: [web]")
+            .replace("tags: [database, capacity]", "tags: [frontend]")
+            .set_block(
+                "factors",
+                "factors:\n  - category: testing\n    description: No load test.",
+            )
+    };
+    repo.write("content/a.md", apart("2026-11-02"));
+    let server = start(&repo, &[]);
+    // Saved in one go (as `git checkout` or "save all" would): one moves in time, one
+    // leaves every key it shared with the third, whose suggestions change with it.
+    repo.write("content/a.md", apart("2024-01-05"));
+    repo.write(
+        "content/b.md",
+        draft("Beta outage", "2026-10-02")
+            .replace("services: [checkout-api, orders-db]", "services: [billing]")
+            .replace("tags: [database, capacity]", "tags: [queues]")
+            .set_block(
+                "factors",
+                "factors:\n  - category: communication\n    description: No status page.",
+            ),
     );
-    let differing: Vec<&str> = PAGES
-        .iter()
-        .zip(site_of(server.port).iter().zip(&expected))
-        .filter(|(_, (a, b))| a != b)
-        .map(|(p, _)| *p)
-        .collect();
-    assert!(differing.is_empty(), "pages differ: {differing:?}");
+    assert!(eventually(|| get(server.port, "/postmortems/b/")
+        .1
+        .contains("services/billing/")));
+    assert_converges(&repo, &server, &[]);
+    // A related list, then a title it shows.
+    repo.write(
+        "content/c.md",
+        draft("Gamma outage", "2026-09-02")
+            .insert_after("tags: [database, capacity]", "related: [a]"),
+    );
+    repo.write(
+        "content/a.md",
+        apart("2024-01-05").replace("title: Alpha outage", "title: Alpha outage, renamed"),
+    );
+    assert!(eventually(|| get(server.port, "/postmortems/c/")
+        .1
+        .contains("Alpha outage, renamed")));
+    assert_converges(&repo, &server, &[]);
+}
+
+#[test]
+fn a_renamed_file_with_a_duplicate_id_is_named_in_the_other_files_finding() {
+    let repo = three_drafts();
+    let with_id = |pm: Pm| pm.insert_after("status: draft", "id: shared");
+    repo.write("content/b.md", with_id(draft("Beta outage", "2026-10-02")));
+    repo.write("content/c.md", with_id(draft("Gamma outage", "2026-09-02")));
+    let server = start(&repo, &[]);
+    assert!(findings_of(server.port).contains("content/c.md"));
+    std::fs::rename(
+        repo.path().join("content/c.md"),
+        repo.path().join("content/e.md"),
+    )
+    .expect("rename c.md");
+    assert!(eventually(
+        || findings_of(server.port).contains("content/e.md")
+    ));
+    assert_converges(&repo, &server, &[]);
+}
+
+#[test]
+fn publishing_and_unpublishing_without_drafts_converge() {
+    let repo = three_drafts();
+    let server = start(&repo, &["--no-drafts"]);
+    repo.write(
+        "content/a.md",
+        draft("Alpha outage", "2026-11-02").replace("status: draft", "status: published"),
+    );
+    assert!(eventually(|| get(server.port, "/postmortems/a/").0 == 200));
+    repo.write(
+        "content/a.md",
+        draft("Alpha outage", "2026-11-02")
+            .replace("status: draft", "status: published")
+            .replace("title: Alpha outage", "title: Alpha outage, published"),
+    );
+    repo.write(
+        "content/b.md",
+        draft("Beta outage", "2026-10-02").replace("status: draft", "status: published"),
+    );
+    assert!(eventually(|| get(server.port, "/postmortems/b/").0 == 200));
+    repo.write("content/a.md", draft("Alpha outage", "2026-11-02"));
+    assert!(eventually(|| get(server.port, "/postmortems/a/").0 == 404));
+    assert_converges(&repo, &server, &["--no-drafts"]);
+}
+
+#[test]
+fn a_broken_file_keeps_its_last_good_page_through_a_full_rebuild() {
+    let repo = three_drafts();
+    let server = start(&repo, &[]);
+    repo.write("content/a.md", "---\ntitle: [unclosed\n---\n");
+    assert!(eventually(
+        || findings_of(server.port).contains("front-matter-invalid")
+    ));
+    // A config change rebuilds everything.
+    repo.config(&format!("{}\n# a comment\n", standard_config()));
+    repo.write("content/b.md", draft("Beta outage, again", "2026-10-02"));
+    assert!(eventually(|| get(server.port, "/")
+        .1
+        .contains("Beta outage, again")));
+    let (code, page) = get(server.port, "/postmortems/a/");
+    assert_eq!(
+        code, 200,
+        "the broken file's last good version stays on the site"
+    );
+    assert!(page.contains(">Alpha outage</h1>"), "as it last parsed");
+    assert!(get(server.port, "/").1.contains("Alpha outage"));
 }
 
 #[test]
@@ -456,4 +592,33 @@ fn a_commit_shows_without_an_edit() {
         eventually(|| get(server.port, &page).1 != before),
         "the page shows the review once HEAD moves"
     );
+}
+
+#[test]
+fn a_broken_config_is_shown_and_the_site_recovers_when_it_is_fixed() {
+    let repo = repo_with_draft();
+    let server = start(&repo, &[]);
+    repo.config(&format!("{}\n[site\n", standard_config()));
+    assert!(
+        eventually(|| get(server.port, "/__debrief/status.json")
+            .1
+            .contains("debrief.toml")),
+        "the overlay names the broken file"
+    );
+    assert_eq!(
+        get(server.port, "/postmortems/a/").0,
+        200,
+        "the site stays up"
+    );
+    repo.config(&standard_config());
+    let edited = Pm::with_status("draft").replace(
+        "title: Checkout returned 503s for 40 minutes",
+        "title: Basket returned 503s",
+    );
+    repo.write(FILE, edited.text());
+    assert!(eventually(|| get(server.port, "/").1.contains("Basket")
+        && get(server.port, "/postmortems/a/").1.contains("Basket")
+        && !get(server.port, "/__debrief/status.json")
+            .1
+            .contains("debrief.toml")));
 }
