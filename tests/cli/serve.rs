@@ -610,6 +610,20 @@ fn a_broken_config_is_shown_and_the_site_recovers_when_it_is_fixed() {
         200,
         "the site stays up"
     );
+    // An edit while the config is broken does not hide the problem.
+    repo.write(
+        FILE,
+        Pm::with_status("draft")
+            .replace("title: Checkout returned", "title: Cart returned")
+            .text(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        get(server.port, "/__debrief/status.json")
+            .1
+            .contains("debrief.toml"),
+        "the config problem is still shown"
+    );
     repo.config(&standard_config());
     let edited = Pm::with_status("draft").replace(
         "title: Checkout returned 503s for 40 minutes",
