@@ -636,3 +636,18 @@ fn a_broken_config_is_shown_and_the_site_recovers_when_it_is_fixed() {
             .1
             .contains("debrief.toml")));
 }
+
+#[test]
+fn polling_sees_an_edit_too() {
+    let repo = repo_with_draft();
+    let server = start(&repo, &["--poll"]);
+    let edited = Pm::with_status("draft").replace(
+        "title: Checkout returned 503s for 40 minutes",
+        "title: Basket returned 503s",
+    );
+    repo.write(FILE, edited.text());
+    assert!(eventually(|| get(server.port, "/postmortems/a/")
+        .1
+        .contains("Basket")
+        && get(server.port, "/").1.contains("Basket")));
+}
