@@ -2,6 +2,7 @@
 
 use std::io::{ErrorKind, Write as _};
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use tiny_http::{Header, Method, Request, Response, Server, StatusCode};
@@ -107,8 +108,26 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-fn respond(request: Request, status: u16, kind: &str, body: Vec<u8>) {
-    let mut response = Response::from_data(body).with_status_code(StatusCode(status));
+/// A page's bytes, shared with the site: answering a request does not copy them (the
+/// exports of a large repository are tens of megabytes).
+struct Body(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Body {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+fn respond(request: Request, status: u16, kind: &str, body: impl Into<Arc<Vec<u8>>>) {
+    let body = body.into();
+    let length = body.len();
+    let mut response = Response::new(
+        StatusCode(status),
+        Vec::new(),
+        std::io::Cursor::new(Body(body)),
+        Some(length),
+        None,
+    );
     // Header::from_bytes only fails on bytes that are invalid in a header; ours are fixed.
     for (name, value) in [("Content-Type", kind), ("Cache-Control", "no-store")] {
         if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
@@ -184,11 +203,11 @@ fn handle(request: Request, shared: &Shared) {
     let found = site_path(&url).and_then(|rel| {
         site.pages
             .get(&rel)
-            .map(|b| (rel.clone(), b.clone()))
+            .map(|b| (rel.clone(), Arc::clone(b)))
             .or_else(|| {
                 site.pages
                     .get(&format!("{rel}/index.html"))
-                    .map(|b| (format!("{rel}/index.html"), b.clone()))
+                    .map(|b| (format!("{rel}/index.html"), Arc::clone(b)))
             })
     });
     match found {
@@ -201,7 +220,7 @@ fn handle(request: Request, shared: &Shared) {
                 .pages
                 .get("404.html")
                 .cloned()
-                .unwrap_or_else(|| b"not found\n".to_vec());
+                .unwrap_or_else(|| Arc::new(b"not found\n".to_vec()));
             drop(site);
             respond(request, 404, "text/html; charset=utf-8", body);
         }

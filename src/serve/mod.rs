@@ -58,7 +58,7 @@ pub struct Problem {
 /// What the server answers from.
 #[derive(Default)]
 pub struct Site {
-    pub pages: BTreeMap<String, Vec<u8>>,
+    pub pages: BTreeMap<String, Arc<Vec<u8>>>,
     pub problems: Vec<Problem>,
     pub version: u64,
 }
@@ -664,9 +664,9 @@ fn apply(
     for page in rendered.pages {
         let path = page.path.clone();
         let bytes = page.into_bytes();
-        if site.pages.get(&path) != Some(&bytes) {
+        if site.pages.get(&path).is_none_or(|old| **old != bytes) {
             changed.push(path.clone());
-            site.pages.insert(path, bytes);
+            site.pages.insert(path, Arc::new(bytes));
         }
     }
     site.problems = problems;
