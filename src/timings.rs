@@ -30,12 +30,7 @@ impl Timings {
         if self.progress {
             eprint!("\r\x1b[2K{name}…");
         }
-        let start = Instant::now();
-        let result = work();
-        self.phases
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((name, start.elapsed()));
+        let result = timed(&self.phases, name, work);
         if self.progress {
             eprint!("\r\x1b[2K");
         }
@@ -44,13 +39,7 @@ impl Timings {
 
     /// Runs `work` as `name` on a thread beside the phases (no progress line).
     pub fn time_background<T>(&self, name: &'static str, work: impl FnOnce() -> T) -> T {
-        let start = Instant::now();
-        let result = work();
-        self.background
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((name, start.elapsed()));
-        result
+        timed(&self.background, name, work)
     }
 
     /// Prints the table when `--timings` was given.
@@ -87,4 +76,18 @@ impl Timings {
             );
         }
     }
+}
+
+/// Runs `work` and records how long it took under `name` in `into`.
+fn timed<T>(
+    into: &Mutex<Vec<(&'static str, Duration)>>,
+    name: &'static str,
+    work: impl FnOnce() -> T,
+) -> T {
+    let start = Instant::now();
+    let result = work();
+    into.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push((name, start.elapsed()));
+    result
 }

@@ -46,6 +46,14 @@ pub struct Trust {
 }
 
 impl Trust {
+    /// The ref the trust roots are read from: `--trust-ref`, else `[approvals] trust_ref`;
+    /// `None`: the working tree.
+    pub fn wanted_ref(config: &Config, trust_ref: Option<&str>) -> Option<String> {
+        trust_ref
+            .map(str::to_owned)
+            .or_else(|| config.approvals.trust_ref.clone())
+    }
+
     /// The working tree's own roster and policy, used when no approval is being judged.
     pub fn working_tree(config: &Config) -> Trust {
         Trust::new(
@@ -62,9 +70,7 @@ impl Trust {
     /// working tree. A trust ref that cannot be read is an operational error: guessing
     /// would let a pull request vouch for itself.
     pub fn load(config: &Config, repo: Option<&Repo>, trust_ref: Option<&str>) -> Result<Trust> {
-        let wanted = trust_ref
-            .map(str::to_owned)
-            .or_else(|| config.approvals.trust_ref.clone());
+        let wanted = Trust::wanted_ref(config, trust_ref);
         let Some(name) = wanted else {
             let text = match std::fs::read_to_string(config.root.join(signers::PATH)) {
                 Ok(text) => text,

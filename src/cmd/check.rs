@@ -532,9 +532,7 @@ impl Rechecker {
             everything,
         })
     }
-}
 
-impl Rechecker {
     /// What the last [`Rechecker::update`] judged against.
     pub fn current(&self) -> Option<(&History, &Trust, &crate::actions::Closures)> {
         let (_, git) = self.git.as_ref()?;
@@ -548,9 +546,7 @@ fn git_stamp(ws: &Workspace, trust_ref: Option<&str>) -> String {
         return String::new();
     };
     let resolve = |rev: &str| repo.resolve(rev).unwrap_or_default();
-    let trust = trust_ref
-        .map(str::to_owned)
-        .or_else(|| ws.config.approvals.trust_ref.clone())
+    let trust = Trust::wanted_ref(&ws.config, trust_ref)
         .map(|r| resolve(&r))
         .unwrap_or_default();
     format!("{} {trust}", resolve("HEAD"))

@@ -495,8 +495,7 @@ impl<'a> Prepared<'a> {
         // Slugs are made once per distinct name, not once per postmortem.
         let mut slugs: HashMap<&str, String> = HashMap::new();
         for (pm, card) in postmortems.iter().zip(cards.iter()) {
-            let names = pm.services.iter().chain(&pm.tags).map(|n| n.value.as_str());
-            for name in names.chain([card.severity.as_str(), card.year.as_str()]) {
+            for (_, name) in taxonomy_terms(pm, card) {
                 if !slugs.contains_key(name) {
                     slugs.insert(name, slug(name));
                 }
@@ -513,16 +512,8 @@ impl<'a> Prepared<'a> {
         };
         let mut people: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
         for (i, pm) in postmortems.iter().enumerate() {
-            let card = &cards[i];
-            add("severity", &card.severity, i);
-            if !card.year.is_empty() {
-                add("years", &card.year, i);
-            }
-            for s in &pm.services {
-                add("services", &s.value, i);
-            }
-            for t in &pm.tags {
-                add("tags", &t.value, i);
+            for (kind, name) in taxonomy_terms(pm, cards[i]) {
+                add(kind, name, i);
             }
             if let Some(owner) = &pm.owner {
                 people.entry(owner.value.as_str()).or_default().0.push(i);
@@ -816,18 +807,8 @@ pub struct Touched {
 impl Touched {
     /// Adds the terms and people of `pm` (whose card is `card`).
     pub fn add(&mut self, pm: &Postmortem, card: &Card) {
-        let mut term = |kind: &str, name: &str| {
+        for (kind, name) in taxonomy_terms(pm, card) {
             self.terms.insert((kind.to_owned(), slug(name)));
-        };
-        term("severity", &card.severity);
-        if !card.year.is_empty() {
-            term("years", &card.year);
-        }
-        for s in &pm.services {
-            term("services", &s.value);
-        }
-        for t in &pm.tags {
-            term("tags", &t.value);
         }
         let owners = pm.items().iter().filter_map(|i| i.owner.as_ref());
         let responders = pm.responders.iter().flat_map(|r| &r.value);
@@ -835,10 +816,20 @@ impl Touched {
             self.people.insert(who.value.clone());
         }
     }
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.terms.is_empty() && self.people.is_empty()
-    }
+/// The taxonomy terms a postmortem is listed under: (kind, name), the kind as in
+/// `tags/<slug>/index.html`.
+fn taxonomy_terms<'p>(
+    pm: &'p Postmortem,
+    card: &'p Card,
+) -> impl Iterator<Item = (&'static str, &'p str)> {
+    let year = (!card.year.is_empty()).then_some(("years", card.year.as_str()));
+    [("severity", card.severity.as_str())]
+        .into_iter()
+        .chain(year)
+        .chain(pm.services.iter().map(|s| ("services", s.value.as_str())))
+        .chain(pm.tags.iter().map(|t| ("tags", t.value.as_str())))
 }
 
 /// A list of postmortems as a page gets it: how many, and a marker where their rows go.

@@ -220,6 +220,11 @@ impl Builder {
         self.memo.clear();
         self.related = None;
         self.related_stale = false;
+        self.clear_deferred();
+    }
+
+    /// Forgets the work left for the aggregate pages (they are about to be rendered whole).
+    fn clear_deferred(&mut self) {
         self.related_moved = false;
         self.repaint.clear();
         self.touched = Touched::default();
@@ -227,11 +232,21 @@ impl Builder {
         self.aggregates_due = false;
     }
 
-    /// Notes that `old` (the version of a postmortem the related index knew) changed its
-    /// keys, time, id or publication, remembering whom it was near. The index is kept
-    /// until the update rebuilds it, so every change of one batch is looked up in the
-    /// index of the state before it.
-    fn drop_related(&mut self, old: Option<&Postmortem>) {
+    /// Notes what a postmortem's version `old` was on: the term and person pages it was
+    /// listed on, and, when its keys, time, id or publication changed (`moved`), whom it
+    /// was near in the related index. The index is kept until the update rebuilds it, so
+    /// every change of one batch is looked up in the index of the state before it.
+    fn retire(&mut self, old: &Postmortem, moved: bool) {
+        if let Some(card) = self.cards.get(&old.file) {
+            self.touched.add(old, card);
+        }
+        if moved {
+            self.related_moved_from(Some(old));
+        }
+    }
+
+    /// The related index no longer describes the site (see [`Builder::retire`]).
+    fn related_moved_from(&mut self, old: Option<&Postmortem>) {
         if let (Some(index), Some(old)) = (&self.related, old) {
             self.repaint
                 .extend(index.neighbours(old).into_iter().map(str::to_owned));
@@ -262,17 +277,13 @@ impl Builder {
             {
                 Ok(at) => {
                     let old = std::mem::replace(&mut self.postmortems[at], pm);
-                    if let Some(card) = self.cards.get(&old.file) {
-                        self.touched.add(&old, card);
-                    }
-                    if related_signature(&old) != related_signature(&self.postmortems[at]) {
-                        self.drop_related(Some(&old));
-                    }
+                    let moved = related_signature(&old) != related_signature(&self.postmortems[at]);
+                    self.retire(&old, moved);
                     changed.ids.insert(old.id.value);
                 }
                 Err(at) => {
                     self.postmortems.insert(at, pm);
-                    self.drop_related(None);
+                    self.related_moved_from(None);
                 }
             }
         }
@@ -286,10 +297,7 @@ impl Builder {
             .binary_search_by(|p| p.file.as_str().cmp(rel))
         {
             let old = self.postmortems.remove(at);
-            if let Some(card) = self.cards.get(&old.file) {
-                self.touched.add(&old, card);
-            }
-            self.drop_related(Some(&old));
+            self.retire(&old, true);
             changed.ids.insert(old.id.value);
         }
     }
@@ -481,21 +489,15 @@ impl Builder {
         if changed.all || std::mem::take(&mut self.related_stale) {
             self.related = None;
         }
-        let index = match self.related.take() {
-            Some(index) => index,
-            None => RelatedIndex::new(&ordered.postmortems),
-        };
-        let index = &*self.related.insert(index);
+        let index = &*self
+            .related
+            .get_or_insert_with(|| RelatedIndex::new(&ordered.postmortems));
         let pages = render::Collect::default();
         let scope = if changed.all {
             site.exports(&ordered, &pages)?;
             site.postmortem_pages(&ordered, index, Which::All, &pages)?;
             site.aggregates(&ordered, None, &pages)?;
-            self.touched = Touched::default();
-            self.pending.clear();
-            self.repaint.clear();
-            self.related_moved = false;
-            self.aggregates_due = false;
+            self.clear_deferred();
             Scope::Site
         } else {
             site.postmortem_pages(&ordered, index, Which::These(&changed.ids), &pages)?;
@@ -544,11 +546,9 @@ impl Builder {
             memo: Some(&self.memo),
         };
         let site = render::Prepared::new(&input, theme);
-        let index = match self.related.take() {
-            Some(index) => index,
-            None => RelatedIndex::new(&ordered.postmortems),
-        };
-        let index = &*self.related.insert(index);
+        let index = &*self
+            .related
+            .get_or_insert_with(|| RelatedIndex::new(&ordered.postmortems));
         let pages = render::Collect::default();
         site.exports(&ordered, &pages)?;
         if std::mem::take(&mut self.related_moved) {
